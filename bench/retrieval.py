@@ -1,0 +1,171 @@
+"""Retrieval benchmark: recall@5, MRR and per-language recall on eval/, coach beside BM25; latencies.
+
+Usage:  python bench/retrieval.py [--k 5] [--variants] [--no-latency]
+
+Recall@k: for each query, the share of its labelled principles with at least one passage among
+the top k (a principle is stated by passages in several documents; any of them counts), averaged
+over queries. MRR: reciprocal rank of the first passage of any labelled principle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from coach import Coach, Settings  # noqa: E402
+from coach.retrieval import RetrievalConfig  # noqa: E402
+
+EVAL = ROOT / "eval"
+Search = Callable[[str, int], list[str]]
+
+
+def load_eval() -> tuple[list[dict], dict[str, set[str]]]:
+    """The labelled queries and, per principle, the passage ids that state it."""
+    principles = yaml.safe_load((EVAL / "principles.yaml").read_text(encoding="utf-8"))["principles"]
+    by_name = {p["name"]: set(p["passages"]) for p in principles}
+    queries = [json.loads(line) for line in (EVAL / "queries.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return queries, by_name
+
+
+def evaluate(search: Search, queries: list[dict], principles: dict[str, set[str]], k: int) -> dict:
+    """Recall@k, MRR and per-language / per-kind recall for one search function."""
+    recalls: list[float] = []
+    reciprocal_ranks: list[float] = []
+    by_language: dict[str, list[float]] = defaultdict(list)
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for query in queries:
+        ranked = search(query["text"], k)
+        targets = [principles[name] for name in query["principles"]]
+        recall = sum(1 for target in targets if target & set(ranked[:k])) / len(targets)
+        relevant = set().union(*targets)
+        rank = next((i for i, pid in enumerate(ranked, start=1) if pid in relevant), None)
+        recalls.append(recall)
+        reciprocal_ranks.append(1.0 / rank if rank else 0.0)
+        by_language[query["language"]].append(recall)
+        by_kind[query["kind"]].append(recall)
+    return {
+        "recall": statistics.mean(recalls),
+        "mrr": statistics.mean(reciprocal_ranks),
+        "languages": {lang: statistics.mean(v) for lang, v in sorted(by_language.items())},
+        "kinds": {kind: statistics.mean(v) for kind, v in sorted(by_kind.items())},
+    }
+
+
+def bm25_search(coach: Coach) -> Search:
+    """A BM25 baseline over the same passages (lexical: it cannot cross languages)."""
+    from rank_bm25 import BM25Okapi
+
+    passages = coach.store.all_passages()
+    ids = [c.passage.id for c in passages]
+    tokenize = lambda text: re.findall(r"\w+", text.lower())  # noqa: E731
+    bm25 = BM25Okapi([tokenize(c.passage.text) for c in passages])
+
+    def search(text: str, k: int) -> list[str]:
+        scores = bm25.get_scores(tokenize(text))
+        return [ids[i] for i in sorted(range(len(ids)), key=lambda i: -scores[i])[:k]]
+
+    return search
+
+
+def coach_search(coach: Coach) -> Search:
+    return lambda text, k: [p.id for p in coach.search(text, k=k)]
+
+
+def print_row(name: str, result: dict) -> None:
+    langs = "  ".join(f"{lang} {value:.2f}" for lang, value in result["languages"].items())
+    kinds = "  ".join(f"{kind} {value:.2f}" for kind, value in result["kinds"].items())
+    print(f"{name:34s} recall@k {result['recall']:.3f}  MRR {result['mrr']:.3f} | {langs} | {kinds}")
+
+
+def latency(coach: Coach, texts: list[str], repeat: int = 3) -> list[float]:
+    """Warm per-query search latencies in milliseconds."""
+    coach.search(texts[0], k=5)
+    timings = []
+    for _ in range(repeat):
+        for text in texts:
+            started = time.perf_counter()
+            coach.search(text, k=5)
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--variants", action="store_true", help="also score alternative retrieval settings")
+    parser.add_argument("--no-latency", action="store_true")
+    args = parser.parse_args()
+
+    queries, principles = load_eval()
+    counts = defaultdict(int)
+    for q in queries:
+        counts[(q["language"], q["kind"])] += 1
+    print(
+        f"eval set: {len(queries)} queries; "
+        + ", ".join(f"{lang}/{kind} {n}" for (lang, kind), n in sorted(counts.items()))
+    )
+
+    work = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    try:
+        shutil.copytree(ROOT / "knowledge", work / "knowledge")
+        settings = Settings(knowledge_dir=work / "knowledge", data_dir=work / "data")
+        started = time.perf_counter()
+        coach = Coach(settings)
+        report = coach.index()
+        build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        Coach(settings).index()
+        reindex_s = time.perf_counter() - started
+
+        print(f"\nretrieval, k={args.k}")
+        print_row("coach (default)", evaluate(coach_search(coach), queries, principles, args.k))
+        print_row("BM25 baseline", evaluate(bm25_search(coach), queries, principles, args.k))
+        if args.variants:
+            variants = {
+                "whole draft only, no MMR": RetrievalConfig(per_sentence=False, mmr_lambda=1.0),
+                "whole draft only, MMR 0.7": RetrievalConfig(per_sentence=False),
+                "per sentence, no MMR": RetrievalConfig(mmr_lambda=1.0),
+                "per sentence, MMR 0.5": RetrievalConfig(mmr_lambda=0.5),
+                "per sentence, MMR 0.85": RetrievalConfig(mmr_lambda=0.85),
+                "per sentence, cap 2/document": RetrievalConfig(mmr_lambda=1.0, per_document_cap=2),
+                "sentences only (weight 0)": RetrievalConfig(whole_weight=0.0),
+                "whole weight 0.3": RetrievalConfig(whole_weight=0.3),
+                "whole weight 0.7": RetrievalConfig(whole_weight=0.7),
+                "no notes": RetrievalConfig(use_notes=False),
+            }
+            for name, config in variants.items():
+                variant = Coach(settings, retrieval=config)
+                print_row(name, evaluate(coach_search(variant), queries, principles, args.k))
+
+        print(f"\nindex build (5 documents, {report.total_passages} vectors, model load included): {build_s:.2f} s")
+        print(f"reindex with nothing changed (fresh process state, store reopened): {reindex_s:.2f} s")
+        if not args.no_latency:
+            short = [q["text"] for q in queries if len(q["text"]) < 300]
+            long_text = " ".join(q["text"] for q in queries if q["kind"] == "draft")[:2000]
+            short_ms = latency(coach, short)
+            long_ms = latency(coach, [long_text], repeat=10)
+            print(
+                f"warm search latency, {len(short)} queries < 300 chars: "
+                f"p50 {statistics.median(short_ms):.1f} ms, p90 {sorted(short_ms)[int(len(short_ms) * 0.9)]:.1f} ms"
+            )
+            print(f"warm search latency, 2,000-char draft: p50 {statistics.median(long_ms):.1f} ms")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

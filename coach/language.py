@@ -1,0 +1,30 @@
+"""Language identification for the languages coach works in (lingua knows Kazakh and Mongolian)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+SUPPORTED_LANGUAGES = ("en", "ru", "el", "kk", "mn")
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    """Build the detector once; restricted to our languages, it is fast and precise."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in SUPPORTED_LANGUAGES]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """ISO 639-1 code of the text's language among the supported ones, or ``default``."""
+    if not text.strip():
+        return default
+    language = _detector().detect_language_of(text)
+    if language is None:
+        return default
+    return language.iso_code_639_1.name.lower()

@@ -1,0 +1,123 @@
+"""Retrieval for drafts: several queries per draft, fused scores, and a diverse top k.
+
+A draft mixes several problems, in another language than the guidelines. One vector for the whole
+draft finds the loudest problem only, so each sentence also queries on its own; the final list is
+chosen with maximal marginal relevance so that k passages cover k things, not one thing k times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.embeddings import Embedder, Vectors
+from coach.index import Candidate, PassageStore
+from coach.knowledge import sentence_spans
+from coach.models import Passage
+
+MIN_SEGMENT_CHARS = 20
+MAX_SEGMENTS = 16
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Knobs of the retrieval recipe; the defaults are the ones that won on eval/ (see bench/)."""
+
+    per_sentence: bool = True
+    whole_weight: float = 0.5  # weight of the whole-draft similarity against the best sentence's
+    mmr_lambda: float = 0.7  # 1.0 = pure relevance, lower = more diversity
+    per_document_cap: int = 0  # 0 = no cap
+    pool: int = 40  # candidates fetched per query vector
+    use_notes: bool = True  # score passages also by their retrieval notes' vectors
+    note_weight: float = 1.0  # multiplier of a note's similarity against the passage's own
+
+
+def query_segments(text: str) -> list[str]:
+    """The draft's sentences worth a query of their own (tiny greetings merged into the next)."""
+    segments: list[str] = []
+    carry = ""
+    for begin, end in sentence_spans(text):
+        sentence = f"{carry} {text[begin:end]}".strip()
+        if len(sentence) < MIN_SEGMENT_CHARS:
+            carry = sentence
+            continue
+        carry = ""
+        segments.append(sentence)
+    if carry and segments:
+        segments[-1] = f"{segments[-1]} {carry}"
+    return segments[:MAX_SEGMENTS]
+
+
+class Retriever:
+    """Finds the passages that matter for a text, across languages."""
+
+    def __init__(self, store: PassageStore, embedder: Embedder, config: RetrievalConfig | None = None) -> None:
+        self._store = store
+        self._embedder = embedder
+        self.config = config or RetrievalConfig()
+
+    def search(self, text: str, k: int = 5) -> list[Passage]:
+        """The k passages that best cover the text, best first, each with its fused score."""
+        segments = query_segments(text) if self.config.per_sentence else []
+        if len(segments) < 2:
+            segments = []
+        vectors = self._embedder.queries([text, *segments])
+        pools = self._store.query(vectors, self.config.pool)
+        hits = [c for pool in pools for c in pool if self.config.use_notes or not c.is_note]
+        if not hits:
+            return []
+        scores = fused_scores(vectors, np.stack([c.vector for c in hits]), self.config.whole_weight)
+        best: dict[str, float] = {}
+        for candidate, score in zip(hits, scores, strict=True):
+            value = float(score) * (self.config.note_weight if candidate.is_note else 1.0)
+            pid = candidate.passage.id
+            best[pid] = max(best.get(pid, -1.0), value)
+        passages = self._store.passages_with_vectors(list(best))
+        matrix = np.stack([c.vector for c in passages])
+        passage_scores = np.array([best[c.passage.id] for c in passages], dtype=np.float32)
+        chosen = select_diverse(
+            passages, matrix, passage_scores, k, self.config.mmr_lambda, self.config.per_document_cap
+        )
+        return [passages[i].passage.model_copy(update={"score": round(float(passage_scores[i]), 4)}) for i in chosen]
+
+
+def fused_scores(query_vectors: Vectors, passage_vectors: Vectors, whole_weight: float) -> Vectors:
+    """Per passage: whole-draft similarity blended with its best single-sentence similarity."""
+    sims = query_vectors @ passage_vectors.T
+    whole = sims[0]
+    if len(query_vectors) == 1:
+        return whole
+    best_sentence = sims[1:].max(axis=0)
+    return np.asarray(whole_weight * whole + (1.0 - whole_weight) * best_sentence, dtype=np.float32)
+
+
+def select_diverse(
+    candidates: list[Candidate],
+    matrix: Vectors,
+    scores: Vectors,
+    k: int,
+    mmr_lambda: float,
+    per_document_cap: int,
+) -> list[int]:
+    """Indexes of k candidates chosen by maximal marginal relevance, with an optional per-document cap."""
+    chosen: list[int] = []
+    per_document: dict[str, int] = {}
+    remaining = set(range(len(candidates)))
+    while remaining and len(chosen) < k:
+        best_index, best_value = -1, -np.inf
+        for i in remaining:
+            document = candidates[i].passage.document
+            if per_document_cap and per_document.get(document, 0) >= per_document_cap:
+                continue
+            redundancy = max((float(matrix[i] @ matrix[j]) for j in chosen), default=0.0)
+            value = mmr_lambda * float(scores[i]) - (1.0 - mmr_lambda) * redundancy
+            if value > best_value:
+                best_index, best_value = i, value
+        if best_index < 0:
+            break
+        chosen.append(best_index)
+        remaining.discard(best_index)
+        document = candidates[best_index].passage.document
+        per_document[document] = per_document.get(document, 0) + 1
+    return chosen

@@ -1,0 +1,56 @@
+"""One settings object, read from ``COACH_*`` environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of coach. Precedence: explicit argument > environment variable > default."""
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
+
+    knowledge_dir: Path = Field(
+        default=PROJECT_ROOT / "knowledge",
+        description="Folder of guideline documents (.md/.txt) that `coach index` reads.",
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Folder for coach's own data: the index, caches, model files.",
+    )
+    index_dir: Path | None = Field(
+        default=None,
+        description="Chroma persistent store; defaults to `<data_dir>/index`.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (`chroma run`); when set, used instead of index_dir.",
+    )
+    collection: str = Field(default="coach-passages", description="Chroma collection name.")
+    embed_threads: int = Field(default=2, ge=1, description="CPU threads of the embedding model.")
+    max_input_chars: int = Field(
+        default=8000, ge=100, description="Longest draft, message or query accepted, in characters."
+    )
+    max_document_bytes: int = Field(
+        default=1_000_000, ge=1000, description="Largest guideline document accepted, in bytes."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server URL; unset = start the embedded llama.cpp model.",
+    )
+    llm_model: str = Field(default="qwen2.5-coder-1.5b-instruct", description="LLM model name.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key for the LLM server; falls back to OPENAI_API_KEY."
+    )
+    llm_timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one LLM call, seconds.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries of a failed LLM call.")
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        """The index directory, defaulting to a folder under the data dir."""
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"

@@ -1,0 +1,84 @@
+"""The `coach` command as a user runs it: a subprocess, real model, real store, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def run_cli(*args: str, env_extra: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **env_extra}
+    return subprocess.run(
+        [sys.executable, "-m", "coach.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def cli_env(knowledge_dir: Path, tmp_path: Path) -> dict[str, str]:
+    return {"COACH_KNOWLEDGE_DIR": str(knowledge_dir), "COACH_DATA_DIR": str(tmp_path / "cli-data")}
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help", env_extra={})
+    assert result.returncode == 0
+    for command in ("index", "search", "serve"):
+        assert command in result.stdout
+
+
+def test_index_then_search_json(cli_env: dict[str, str]):
+    first = run_cli("index", env_extra=cli_env)
+    assert first.returncode == 0, first.stderr
+    assert "added: ru-handle-complaints-quickly" in first.stdout
+    second = run_cli("index", env_extra=cli_env)
+    assert "5 unchanged, +0 / -0 passages" in second.stdout
+
+    found = run_cli(
+        "search", "Мы не можем вернуть деньги, такова политика компании.", "-k", "3", "--json", env_extra=cli_env
+    )
+    assert found.returncode == 0, found.stderr
+    passages = json.loads(found.stdout)
+    assert len(passages) == 3
+    assert set(passages[0]) == {"id", "document", "title", "section", "language", "text", "score"}
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("search", ""), None, "query is empty"),
+        (("search", "-"), "x" * 1_000_000, "limit is"),
+        (("search", "hello", "-k", "0"), None, "k must be"),
+    ],
+)
+def test_bad_input_is_a_clear_message_without_traceback(cli_env, args, stdin, message):
+    result = run_cli(*args, env_extra=cli_env, stdin=stdin)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_knowledge_folder_is_a_clear_message(tmp_path: Path):
+    result = run_cli(
+        "index", env_extra={"COACH_KNOWLEDGE_DIR": str(tmp_path / "nowhere"), "COACH_DATA_DIR": str(tmp_path / "d")}
+    )
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreadable_index_location_is_a_clear_message(knowledge_dir: Path, tmp_path: Path):
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    result = run_cli("index", env_extra={"COACH_KNOWLEDGE_DIR": str(knowledge_dir), "COACH_INDEX_DIR": str(blocker)})
+    assert result.returncode == 1
+    assert "not a directory" in result.stderr and "Traceback" not in result.stderr
