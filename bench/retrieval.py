@@ -4,7 +4,8 @@ Usage:  python bench/retrieval.py [--k 5] [--variants] [--no-latency]
 
 Recall@k: for each query, the share of its labelled principles with at least one passage among
 the top k (a principle is stated by passages in several documents; any of them counts), averaged
-over queries. MRR: reciprocal rank of the first passage of any labelled principle.
+over queries. Hit@k (lenient): the share of queries with a passage of any labelled principle in the
+top k. MRR: reciprocal rank of the first passage of any labelled principle.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def load_eval() -> tuple[list[dict], dict[str, set[str]]]:
 def evaluate(search: Search, queries: list[dict], principles: dict[str, set[str]], k: int) -> dict:
     """Recall@k, MRR and per-language / per-kind recall for one search function."""
     recalls: list[float] = []
+    hits: list[float] = []
     reciprocal_ranks: list[float] = []
     by_language: dict[str, list[float]] = defaultdict(list)
     by_kind: dict[str, list[float]] = defaultdict(list)
@@ -54,12 +56,14 @@ def evaluate(search: Search, queries: list[dict], principles: dict[str, set[str]
         relevant = set().union(*targets)
         rank = next((i for i, pid in enumerate(ranked, start=1) if pid in relevant), None)
         recalls.append(recall)
+        hits.append(1.0 if relevant & set(ranked[:k]) else 0.0)
         reciprocal_ranks.append(1.0 / rank if rank else 0.0)
         by_language[query["language"]].append(recall)
         by_kind[query["kind"]].append(recall)
     return {
         "recall": statistics.mean(recalls),
         "mrr": statistics.mean(reciprocal_ranks),
+        "hit": statistics.mean(hits),
         "languages": {lang: statistics.mean(v) for lang, v in sorted(by_language.items())},
         "kinds": {kind: statistics.mean(v) for kind, v in sorted(by_kind.items())},
     }
@@ -88,7 +92,8 @@ def coach_search(coach: Coach) -> Search:
 def print_row(name: str, result: dict) -> None:
     langs = "  ".join(f"{lang} {value:.2f}" for lang, value in result["languages"].items())
     kinds = "  ".join(f"{kind} {value:.2f}" for kind, value in result["kinds"].items())
-    print(f"{name:34s} recall@k {result['recall']:.3f}  MRR {result['mrr']:.3f} | {langs} | {kinds}")
+    scores = f"recall@k {result['recall']:.3f}  hit@k {result['hit']:.3f}  MRR {result['mrr']:.3f}"
+    print(f"{name:34s} {scores} | {langs} | {kinds}")
 
 
 def latency(coach: Coach, texts: list[str], repeat: int = 3) -> list[float]:
@@ -136,16 +141,16 @@ def main() -> None:
         print_row("BM25 baseline", evaluate(bm25_search(coach), queries, principles, args.k))
         if args.variants:
             variants = {
-                "whole draft only, no MMR": RetrievalConfig(per_sentence=False, mmr_lambda=1.0),
-                "whole draft only, MMR 0.7": RetrievalConfig(per_sentence=False),
-                "per sentence, no MMR": RetrievalConfig(mmr_lambda=1.0),
-                "per sentence, MMR 0.5": RetrievalConfig(mmr_lambda=0.5),
-                "per sentence, MMR 0.85": RetrievalConfig(mmr_lambda=0.85),
-                "per sentence, cap 2/document": RetrievalConfig(mmr_lambda=1.0, per_document_cap=2),
-                "sentences only (weight 0)": RetrievalConfig(whole_weight=0.0),
-                "whole weight 0.3": RetrievalConfig(whole_weight=0.3),
-                "whole weight 0.7": RetrievalConfig(whole_weight=0.7),
-                "no notes": RetrievalConfig(use_notes=False),
+                "MMR 0.9": RetrievalConfig(mmr_lambda=0.9),
+                "MMR 0.7": RetrievalConfig(mmr_lambda=0.7),
+                "cap 2 passages per document": RetrievalConfig(per_document_cap=2),
+                "per sentence + whole (0.5/0.5)": RetrievalConfig(per_sentence=True),
+                "per sentence + whole (0.3/0.7)": RetrievalConfig(per_sentence=True, whole_weight=0.7),
+                "per sentence + whole, MMR 0.7": RetrievalConfig(per_sentence=True, mmr_lambda=0.7),
+                "no retrieval notes": RetrievalConfig(use_notes=False),
+                "no retrieval notes, per sentence, MMR 0.7": RetrievalConfig(
+                    use_notes=False, per_sentence=True, mmr_lambda=0.7
+                ),
             }
             for name, config in variants.items():
                 variant = Coach(settings, retrieval=config)

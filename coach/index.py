@@ -252,8 +252,8 @@ class PassageStore:
                 )
             )
 
-    def query(self, vectors: Vectors, n_results: int) -> list[list[Candidate]]:
-        """Nearest passages for each query vector, best first."""
+    def query(self, vectors: Vectors, n_results: int, *, with_notes: bool = True) -> list[list[Candidate]]:
+        """Nearest stored vectors (passages and, unless told not to, their notes) per query vector, best first."""
         total = self.count()
         if total == 0:
             return [[] for _ in range(len(vectors))]
@@ -261,6 +261,7 @@ class PassageStore:
             lambda c: c.query(
                 query_embeddings=vectors,
                 n_results=min(n_results, total),
+                where=None if with_notes else {"kind": "passage"},
                 include=["documents", "metadatas", "distances", "embeddings"],
             )
         )

@@ -147,7 +147,10 @@ def read_document(path: Path, max_bytes: int, notes_dir: Path | None = None) -> 
 
 
 def parse_notes(text: str, name: str) -> dict[str, list[str]]:
-    """Retrieval notes: per passage id, a rule and typical phrases per language, flattened to texts.
+    """Retrieval notes: per passage id, its typical phrases joined into one text per language.
+
+    The English ``rule`` of each entry documents the note for reviewers; measured, embedding it
+    too added nothing to recall and cost index time.
 
     Notes are written by people next to a document (``knowledge/notes/<document id>.yaml``); each
     text becomes an extra vector that points at its passage, so a draft in any language that sounds
@@ -164,12 +167,10 @@ def parse_notes(text: str, name: str) -> dict[str, list[str]]:
     for passage_id, entry in entries.items():
         if not isinstance(entry, dict):
             raise KnowledgeError(f"{name}: entry {passage_id} must be a mapping", path=name)
-        texts = [str(entry["rule"])] if entry.get("rule") else []
         phrases = entry.get("phrases") or {}
         if not isinstance(phrases, dict):
             raise KnowledgeError(f"{name}: phrases of {passage_id} must map languages to lists", path=name)
-        texts.extend(" ".join(str(p) for p in items) for items in phrases.values() if items)
-        notes[str(passage_id)] = texts
+        notes[str(passage_id)] = [" ".join(str(p) for p in items) for items in phrases.values() if items]
     return notes
 
 

@@ -18,15 +18,16 @@ from coach.models import Passage
 
 MIN_SEGMENT_CHARS = 20
 MAX_SEGMENTS = 16
+CHUNK_CHARS = 400  # longer texts are embedded in sentence-aligned chunks, then averaged
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
     """Knobs of the retrieval recipe; the defaults are the ones that won on eval/ (see bench/)."""
 
-    per_sentence: bool = True
-    whole_weight: float = 0.5  # weight of the whole-draft similarity against the best sentence's
-    mmr_lambda: float = 0.7  # 1.0 = pure relevance, lower = more diversity
+    per_sentence: bool = False  # also query with each sentence (measured: slower and not better)
+    whole_weight: float = 0.5  # with per_sentence: weight of the whole draft against the best sentence
+    mmr_lambda: float = 1.0  # 1.0 = pure relevance, lower = more diversity (measured: lower hurts)
     per_document_cap: int = 0  # 0 = no cap
     pool: int = 40  # candidates fetched per query vector
     use_notes: bool = True  # score passages also by their retrieval notes' vectors
@@ -57,14 +58,24 @@ class Retriever:
         self._embedder = embedder
         self.config = config or RetrievalConfig()
 
+    def text_vector(self, text: str) -> Vectors:
+        """One query vector for a whole text.
+
+        A long draft is embedded as sentence-aligned chunks whose vectors are averaged: the model's
+        attention cost grows with the square of the length, and it truncates at 512 tokens.
+        """
+        parts = self._embedder.queries(chunks(text))
+        mean = parts.mean(axis=0)
+        return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32).reshape(1, -1)
+
     def search(self, text: str, k: int = 5) -> list[Passage]:
         """The k passages that best cover the text, best first, each with its fused score."""
         segments = query_segments(text) if self.config.per_sentence else []
         if len(segments) < 2:
             segments = []
-        vectors = self._embedder.queries([text, *segments])
-        pools = self._store.query(vectors, self.config.pool)
-        hits = [c for pool in pools for c in pool if self.config.use_notes or not c.is_note]
+        vectors = np.vstack([self.text_vector(text), self._embedder.queries(segments)])
+        pools = self._store.query(vectors, self.config.pool, with_notes=self.config.use_notes)
+        hits = [c for pool in pools for c in pool]
         if not hits:
             return []
         scores = fused_scores(vectors, np.stack([c.vector for c in hits]), self.config.whole_weight)
@@ -80,6 +91,25 @@ class Retriever:
             passages, matrix, passage_scores, k, self.config.mmr_lambda, self.config.per_document_cap
         )
         return [passages[i].passage.model_copy(update={"score": round(float(passage_scores[i]), 4)}) for i in chosen]
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """Sentence-aligned slices of at most about ``size`` characters (one slice for short texts)."""
+    if len(text) <= size:
+        return [text]
+    pieces: list[str] = []
+    start: int | None = None
+    end = 0
+    for begin, finish in sentence_spans(text):
+        if start is None:
+            start = begin
+        elif finish - start > size:
+            pieces.append(text[start:end])
+            start = begin
+        end = finish
+    if start is not None:
+        pieces.append(text[start:end])
+    return pieces
 
 
 def fused_scores(query_vectors: Vectors, passage_vectors: Vectors, whole_weight: float) -> Vectors:

@@ -57,7 +57,7 @@ def test_new_document_is_searchable_at_once(coach: Coach):
     coach.index()
     report = coach.add_document("en-thanks.md", NEW_DOC.encode())
     assert report.added == ["en-thanks"]
-    hits = coach.search("Thanks so much for your patience while we sorted this out!", k=5)
+    hits = coach.search("Always thank the customer for their patience and for taking the time to tell us.", k=5)
     assert "en-thanks#1" in [p.id for p in hits]
 
 

@@ -12,6 +12,7 @@ from coach.knowledge import (
     decode_document,
     find_document_files,
     parse_document,
+    parse_notes,
     read_document,
     sentence_spans,
     split_passages,
@@ -150,3 +151,34 @@ def test_unreadable_file_is_a_knowledge_error(tmp_path: Path):
     missing = tmp_path / "gone.md"
     with pytest.raises(KnowledgeError, match="cannot be read"):
         read_document(missing, 1000)
+
+
+def test_every_retrieval_note_points_at_an_existing_passage():
+    notes_dir = KNOWLEDGE / "notes"
+    for doc in (read_document(p, 1_000_000, notes_dir) for p in find_document_files(KNOWLEDGE)):
+        passage_ids = {p.id for p in split_passages(doc)}
+        assert doc.notes, doc.id
+        assert set(doc.notes) <= passage_ids, set(doc.notes) - passage_ids
+        noted = [p for p in split_passages(doc) if p.notes]
+        assert all(len(p.notes) == 5 for p in noted)  # one joined text per language
+
+
+def test_notes_change_the_document_hash(tmp_path: Path):
+    (tmp_path / "notes").mkdir()
+    doc_path = tmp_path / "guide.md"
+    doc_path.write_text("Thank the customer for their patience and for their business with us.", encoding="utf-8")
+    plain = read_document(doc_path, 10_000, tmp_path / "notes")
+    (tmp_path / "notes" / "guide.yaml").write_text(
+        'passages:\n  "guide#1":\n    rule: Thank them.\n    phrases:\n      en: ["Thanks for waiting."]\n',
+        encoding="utf-8",
+    )
+    noted = read_document(doc_path, 10_000, tmp_path / "notes")
+    assert noted.content_hash != plain.content_hash
+    assert split_passages(noted)[0].notes == ("Thanks for waiting.",)
+
+
+def test_broken_notes_are_a_clear_error():
+    with pytest.raises(KnowledgeError, match="passages"):
+        parse_notes("- just a list", "bad.yaml")
+    with pytest.raises(KnowledgeError, match="not valid YAML"):
+        parse_notes("passages: [unclosed", "bad.yaml")
