@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     search.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    llm = commands.add_parser("llm", help="the LLM coach uses")
+    llm_commands = llm.add_subparsers(dest="llm_command", required=True, metavar="ACTION")
+    llm_commands.add_parser("status", help="which LLM is in use and whether it answers")
+
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
@@ -68,6 +72,12 @@ def _run(args: argparse.Namespace) -> int:
         text = sys.stdin.read() if args.text == "-" else args.text
         _print_passages(coach.search(text, k=args.k), as_json=args.json)
         return 0
+    if args.command == "llm":
+        status = coach.llm_status()
+        coach.close()
+        print(f"LLM: {status.endpoint}")
+        print(f"{'answers' if status.answers else 'DOES NOT ANSWER'}: {status.detail} ({status.latency_s:.1f} s)")
+        return 0 if status.answers else EXIT_ERROR
     raise AssertionError(f"unhandled command {args.command}")
 
 

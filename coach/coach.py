@@ -18,6 +18,7 @@ from coach.knowledge import (
     parse_document,
     read_document,
 )
+from coach.llm import LLMProvider, LLMStatus
 from coach.models import IndexReport, Passage
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.settings import Settings
@@ -47,6 +48,7 @@ class Coach:
         self._retriever: Retriever | None = None
         self._index_lock = threading.Lock()
         self._index_checked = False
+        self._llm: LLMProvider | None = None
 
     @property
     def store(self) -> PassageStore:
@@ -66,6 +68,22 @@ class Coach:
         if self._retriever is None:
             self._retriever = Retriever(self.store, self._embedder, self._retrieval_config)
         return self._retriever
+
+    @property
+    def llm(self) -> LLMProvider:
+        """The LLM connection (the embedded server starts only when first needed)."""
+        if self._llm is None:
+            self._llm = LLMProvider(self.settings)
+        return self._llm
+
+    def llm_status(self) -> LLMStatus:
+        """Which LLM is in use and whether it answers."""
+        return self.llm.status()
+
+    def close(self) -> None:
+        """Stop what this Coach started (the embedded LLM server)."""
+        if self._llm is not None:
+            self._llm.close()
 
     def load_documents(self) -> tuple[list[Document], dict[str, str]]:
         """Readable documents of the knowledge folder, and the reason each unreadable one was skipped."""
