@@ -37,6 +37,15 @@ class IndexStoreError(CoachError):
     """The vector store cannot be opened, reached or written."""
 
 
+class PromptError(CoachError):
+    """A prompt or rubric file that is missing or invalid, or a template rendered with the wrong values."""
+
+    def __init__(self, message: str, *, name: str | None = None, path: object | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.path = path
+
+
 class LLMError(CoachError):
     """The LLM could not give an answer; carries the HTTP status and attempts made."""
 

@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from coach.errors import CoachError
+from coach.errors import PromptError
 from coach.settings import PROJECT_ROOT
 
 DEFAULT_PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -36,15 +36,6 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.DOTALL)
 _PROMPT_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class PromptError(CoachError):
-    """A prompt or rubric file that is missing or invalid, or a template rendered with the wrong values."""
-
-    def __init__(self, message: str, *, name: str | None = None, path: Path | None = None) -> None:
-        super().__init__(message)
-        self.name = name
-        self.path = path
 
 
 class _Strict(BaseModel):
