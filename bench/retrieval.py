@@ -156,7 +156,8 @@ def main() -> None:
                 variant = Coach(settings, retrieval=config)
                 print_row(name, evaluate(coach_search(variant), queries, principles, args.k))
 
-        print(f"\nindex build (5 documents, {report.total_passages} vectors, model load included): {build_s:.2f} s")
+        built = f"5 documents, {report.total_passages} passages + their notes, model load included"
+        print(f"\nindex build ({built}): {build_s:.2f} s")
         print(f"reindex with nothing changed (fresh process state, store reopened): {reindex_s:.2f} s")
         if not args.no_latency:
             short = [q["text"] for q in queries if len(q["text"]) < 300]
