@@ -288,20 +288,25 @@ def split_sentences(text: str) -> list[str]:
     return [text[begin:end] for begin, end in sentence_spans(text)]
 
 
-def _split_long(text: str) -> list[str]:
-    """Cut an over-long block at sentence ends into verbatim chunks of about TARGET_CHUNK_CHARS."""
-    if len(text) <= MAX_PASSAGE_CHARS:
-        return [text]
+def sentence_chunks(text: str, size: int) -> list[str]:
+    """Verbatim slices of a text, cut at sentence ends, each about ``size`` characters at most."""
     chunks: list[str] = []
     chunk_start: int | None = None
     chunk_end = 0
     for begin, end in sentence_spans(text):
         if chunk_start is None:
             chunk_start = begin
-        elif end - chunk_start > TARGET_CHUNK_CHARS:
+        elif end - chunk_start > size:
             chunks.append(text[chunk_start:chunk_end])
             chunk_start = begin
         chunk_end = end
     if chunk_start is not None:
         chunks.append(text[chunk_start:chunk_end])
     return chunks
+
+
+def _split_long(text: str) -> list[str]:
+    """Cut an over-long block at sentence ends into verbatim chunks of about TARGET_CHUNK_CHARS."""
+    if len(text) <= MAX_PASSAGE_CHARS:
+        return [text]
+    return sentence_chunks(text, TARGET_CHUNK_CHARS)

@@ -13,7 +13,7 @@ import numpy as np
 
 from coach.embeddings import Embedder, Vectors
 from coach.index import Candidate, PassageStore
-from coach.knowledge import sentence_spans
+from coach.knowledge import sentence_chunks, sentence_spans
 from coach.models import Passage
 
 MIN_SEGMENT_CHARS = 20
@@ -97,19 +97,7 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
     """Sentence-aligned slices of at most about ``size`` characters (one slice for short texts)."""
     if len(text) <= size:
         return [text]
-    pieces: list[str] = []
-    start: int | None = None
-    end = 0
-    for begin, finish in sentence_spans(text):
-        if start is None:
-            start = begin
-        elif finish - start > size:
-            pieces.append(text[start:end])
-            start = begin
-        end = finish
-    if start is not None:
-        pieces.append(text[start:end])
-    return pieces
+    return sentence_chunks(text, size)
 
 
 def fused_scores(query_vectors: Vectors, passage_vectors: Vectors, whole_weight: float) -> Vectors:
