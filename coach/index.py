@@ -185,12 +185,12 @@ class PassageStore:
         return len(found["ids"])
 
     def document_hashes(self) -> dict[str, tuple[str, list[str]]]:
-        """For each indexed document: its content hash and its passage ids."""
+        """For each indexed document: its content hash and the ids of all its records (passages and notes)."""
         found = self._call(lambda c: c.get(include=["metadatas"]))
         documents: dict[str, tuple[str, list[str]]] = {}
-        for passage_id, meta in zip(found["ids"], found["metadatas"], strict=True):
-            doc_hash, ids = documents.setdefault(str(meta["document"]), (str(meta.get("doc_hash", "")), []))
-            ids.append(passage_id)
+        for record_id, meta in zip(found["ids"], found["metadatas"], strict=True):
+            _, ids = documents.setdefault(str(meta["document"]), (str(meta.get("doc_hash", "")), []))
+            ids.append(record_id)
         return documents
 
     def sync(self, documents: Sequence[Document], skipped: dict[str, str] | None = None) -> IndexReport:
