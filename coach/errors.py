@@ -47,16 +47,29 @@ class PromptError(CoachError):
 
 
 class LLMError(CoachError):
-    """The LLM could not give an answer; carries the HTTP status and attempts made."""
+    """The LLM could not give an answer; carries the HTTP status, attempts made and any Retry-After."""
 
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 0) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, attempts: int = 0, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.attempts = attempts
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may help: rate limits, server errors, timeouts, unreachable server."""
+        return self.status is None or self.status == 429 or self.status >= 500
 
 
 class ModelIntegrityError(LLMError):
     """The embedded model file is missing or its sha256 does not match the pinned one."""
+
+    @property
+    def transient(self) -> bool:
+        """Never: the file will not fix itself."""
+        return False
 
 
 class InvalidModelOutput(LLMError):
@@ -65,3 +78,8 @@ class InvalidModelOutput(LLMError):
     def __init__(self, message: str, *, raw: str = "", attempts: int = 0) -> None:
         super().__init__(message, attempts=attempts)
         self.raw = raw
+
+    @property
+    def transient(self) -> bool:
+        """Never: at temperature 0 the same prompt gives the same invalid answer."""
+        return False

@@ -141,9 +141,25 @@ def map_llm_exception(exc: Exception) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
         return LLMError("the LLM did not answer in time (COACH_LLM_TIMEOUT_S)")
     if isinstance(exc, openai.RateLimitError):
-        return LLMError("the LLM server is rate-limiting requests (HTTP 429); try again later", status=429)
+        return LLMError(
+            "the LLM server is rate-limiting requests (HTTP 429); try again later",
+            status=429,
+            retry_after=_retry_after(exc.response.headers.get("retry-after")),
+        )
     if isinstance(exc, openai.APIStatusError):
-        return LLMError(f"the LLM server answered HTTP {exc.status_code}: {exc.message}", status=exc.status_code)
+        return LLMError(
+            f"the LLM server answered HTTP {exc.status_code}: {exc.message}",
+            status=exc.status_code,
+            retry_after=_retry_after(exc.response.headers.get("retry-after")),
+        )
     if isinstance(exc, openai.APIConnectionError):
         return LLMError("cannot reach the LLM server (COACH_LLM_BASE_URL)")
     return LLMError(f"the LLM call failed: {exc}")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header given in seconds (HTTP dates are rare from LLM servers: ignored)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -53,3 +55,145 @@ class IndexReport(BaseModel):
             f"{self.total_passages} in index ({self.seconds:.2f} s)"
         )
         return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- critique, rewrite, ask
+
+Severity = Literal["low", "medium", "high"]
+
+
+class Usage(BaseModel):
+    """What the LLM calls of one result cost."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = Field(default=0, description="LLM requests made, repairs included.")
+    repairs: int = Field(default=0, description="Repair attempts after invalid output.")
+
+    def add(self, other: Usage) -> None:
+        """Accumulate another call's usage into this one."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.calls += other.calls
+        self.repairs += other.repairs
+
+
+class Grounding(BaseModel):
+    """What the code checks removed from the model's output, so nothing is dropped silently."""
+
+    quotes_dropped: int = Field(default=0, description="Quotes not found in the draft, dropped with their issue.")
+    citations_dropped: int = Field(default=0, description="Cited ids that were not among the retrieved passages.")
+    fuzzy_quotes: int = Field(default=0, description="Quotes located only by fuzzy matching (snapped to the draft).")
+    language_ok: bool = Field(default=True, description="Whether the feedback is in the draft's language.")
+
+
+class Score(BaseModel):
+    """One rubric criterion's score."""
+
+    criterion: str
+    name: str = Field(default="", description="The criterion's name in the draft's language.")
+    score: int = Field(ge=1, le=5)
+    reason: str = Field(default="", description="One line, in the draft's language.")
+
+
+class Issue(BaseModel):
+    """One point of feedback, tied to a verbatim span of the draft and to guideline passages."""
+
+    criterion: str
+    name: str = Field(default="", description="The criterion's name in the draft's language.")
+    severity: Severity = "medium"
+    quote: str = Field(description="Verbatim span of the draft: draft[start:end] == quote.")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    explanation: str = Field(description="What the agent reads, in the draft's language.")
+    suggestion: str = ""
+    passage_ids: list[str] = Field(default_factory=list, description="Ids among the critique's passages.")
+
+
+class Critique(BaseModel):
+    """Feedback on a draft: per-criterion scores, grounded issues, strengths, and what it rests on."""
+
+    language: str
+    scores: dict[str, Score] = Field(default_factory=dict, description="Criterion id -> score.")
+    overall: float = Field(ge=1, le=5)
+    issues: list[Issue] = Field(default_factory=list)
+    strengths: list[str] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list, description="The passages retrieved for this draft.")
+    grounding: Grounding = Field(default_factory=Grounding)
+    critic: str = Field(default="", description="How the critique was made: `scorer` or `json`.")
+    model: str = ""
+    prompt_version: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    latency_s: float = 0.0
+
+
+class Change(BaseModel):
+    """One change a rewrite made, and the passages it rests on."""
+
+    what: str
+    why: str = ""
+    passage_ids: list[str] = Field(default_factory=list)
+
+
+class Rewrite(BaseModel):
+    """An improved reply, checked by code before it is called an improvement."""
+
+    text: str
+    language: str
+    changes: list[Change] = Field(default_factory=list)
+    lost_facts: list[str] = Field(default_factory=list, description="Facts of the draft missing in the rewrite.")
+    invented_facts: list[str] = Field(default_factory=list, description="Facts in the rewrite not in the draft.")
+    warnings: list[str] = Field(default_factory=list, description="Why the rewrite should not be trusted as is.")
+    draft_overall: float | None = None
+    rewrite_overall: float | None = None
+    passages: list[Passage] = Field(default_factory=list)
+    grounding: Grounding = Field(default_factory=Grounding)
+    model: str = ""
+    prompt_version: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    timings: dict[str, float] = Field(default_factory=dict)
+    latency_s: float = 0.0
+
+    @property
+    def improved(self) -> bool:
+        """True only when no check raised a warning."""
+        return not self.warnings
+
+
+class Citation(BaseModel):
+    """One `[n]` marker of an answer and the passage it stands for."""
+
+    marker: int = Field(ge=1)
+    passage: Passage
+
+
+class Answer(BaseModel):
+    """A trainer's question answered from the guidelines, with numbered citations."""
+
+    question: str
+    text: str = Field(description="The answer with [n] markers.")
+    language: str
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list)
+    grounding: Grounding = Field(default_factory=Grounding)
+    model: str = ""
+    prompt_version: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    timings: dict[str, float] = Field(default_factory=dict)
+    latency_s: float = 0.0
+
+
+Stage = Literal["retrieved", "llm", "done"]
+
+
+class Progress(BaseModel):
+    """One step of a streamed critique, rewrite or answer, for pages that must never look frozen."""
+
+    stage: Stage
+    message: str = ""
+    elapsed_s: float = 0.0
+    fraction: float | None = Field(default=None, description="Share of the LLM work done, when known.")
+    passages: list[Passage] = Field(default_factory=list, description="Set from the `retrieved` stage on.")
+    partial_text: str = Field(default="", description="Text generated so far (rewrite, ask).")
+    result: Critique | Rewrite | Answer | None = Field(default=None, description="Set at the `done` stage.")
