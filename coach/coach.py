@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from coach.embeddings import Embedder, shared_embedder
 from coach.errors import InputError, KnowledgeError
@@ -160,3 +162,17 @@ class Coach:
         self.settings.knowledge_dir.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         return self.index()
+
+    # ------------------------------------------------------------------ batch evaluation (coach/batch.py)
+
+    def evaluate(self, rows: Any, **options: Any) -> Iterator[Any]:
+        """Critique many replies with the same rubric; yields one result per row (see `coach.batch`)."""
+        from coach import batch
+
+        return batch.evaluate(self, rows, **options)
+
+    def evaluate_file(self, source: str | Path, destination: str | Path, **options: Any) -> Any:
+        """Score a CSV/JSONL file of replies into append-only JSONL, resumable; returns the summary."""
+        from coach import batch
+
+        return batch.evaluate_file(self, source, destination, **options)

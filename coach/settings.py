@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one LLM call, seconds.")
     llm_max_retries: int = Field(default=2, ge=0, description="Retries of a failed LLM call.")
+    critic: Literal["auto", "scorer", "json"] = Field(
+        default="auto",
+        description="How critiques are made: `scorer` (Yes/No questions + exemplars, calibrated for the embedded "
+        "model), `json` (the model writes the critique: for capable models); `auto` = scorer for the embedded model.",
+    )
+    redact_pii: bool = Field(
+        default=False,
+        description="Mask emails, phones, card and order numbers before text goes to the LLM; restored in results.",
+    )
+    cache: bool = Field(default=True, description="Cache LLM results on disk under the data dir.")
+    auth: SecretStr | None = Field(default=None, description="`user:password` login for the web app; unset = open.")
 
     @property
     def resolved_index_dir(self) -> Path:
