@@ -13,11 +13,32 @@ from coach.errors import (
     LLMError,
     ModelIntegrityError,
 )
-from coach.models import IndexReport, Passage
+from coach.models import (
+    Answer,
+    Change,
+    Citation,
+    Critique,
+    IndexReport,
+    Issue,
+    Passage,
+    Progress,
+    Rewrite,
+    Score,
+    Usage,
+)
 from coach.settings import Settings
 
 __all__ = [
+    "Answer",
+    "Change",
+    "Citation",
     "Coach",
+    "Critique",
+    "Issue",
+    "Progress",
+    "Rewrite",
+    "Score",
+    "Usage",
     "CoachError",
     "IndexReport",
     "IndexStoreError",

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from coach.answers import build_answer, numbered_passages
+from coach.critic import (
+    NO_CUSTOMER_MESSAGE,
+    Calibration,
+    ExemplarScorer,
+    Scorer,
+    ask_yes_no,
+    draft_sentences,
+    load_calibration,
+)
 from coach.embeddings import Embedder, shared_embedder
-from coach.errors import InputError, KnowledgeError
+from coach.errors import CoachError, InputError, KnowledgeError
+from coach.feedback import MAX_CITED, build_feedback, overall_score
+from coach.grounding import language_matches, mask_pii, unmask
 from coach.index import PassageStore
+from coach.json_critic import (
+    DraftCritique,
+    check_critique,
+    check_language,
+    critique_schema,
+    ground_critique,
+    passages_block,
+)
 from coach.knowledge import (
     DOCUMENT_SUFFIXES,
     NOTES_FOLDER,
@@ -20,14 +46,120 @@ from coach.knowledge import (
     parse_document,
     read_document,
 )
+from coach.language import detect_language, language_name
 from coach.llm import LLMProvider, LLMStatus
-from coach.models import IndexReport, Passage
+from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
+from coach.prompts import Rubric, load_prompt, load_rubric
 from coach.retrieval import RetrievalConfig, Retriever
+from coach.rewriting import (
+    DraftRewrite,
+    build_rewrite,
+    check_rewrite,
+    review_rewrite,
+    rewrite_schema,
+    rewrite_token_budget,
+)
 from coach.settings import Settings
+from coach.structured import JsonCall, JsonModes, Partial, generate_json, stream_chat, usage_of
 
 log = logging.getLogger(__name__)
 
 MAX_K = 50
+CRITIQUE_K = 5
+JSON_CRITIQUE_TOKENS = 900
+PROGRESS_INTERVAL_S = 0.5
+ASK_TOKENS = 400
+
+ResultT = TypeVar("ResultT")
+
+
+class Clock:
+    """Elapsed time of one request and seconds spent per stage."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def elapsed(self) -> float:
+        """Seconds since the request started."""
+        return round(time.perf_counter() - self.started, 3)
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Add the time spent inside the block to the named stage."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - began, 4)
+
+
+class MemoryCache:
+    """A small thread-safe LRU of finished results (JSON text), so a repeated request costs no LLM call."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        """The cached value, refreshed as recently used."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        """Remember a value, forgetting the least recently used beyond the size."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _while_running(
+    work: Callable[[], ResultT], partial: Partial, clock: Clock, passages: list[Passage], message: str
+) -> Generator[Progress, None, ResultT]:
+    """Run a blocking LLM call in a thread and report progress twice a second until it returns.
+
+    When the listener stops (a page's cancel button closes the generator), the streaming call is told
+    to stop, so the server is not left generating for nobody.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed over to the caller's thread below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True, name="coach-llm")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(PROGRESS_INTERVAL_S)
+            if worker.is_alive():
+                yield Progress(
+                    stage="llm",
+                    message=f"{message}… {clock.elapsed():.0f} s",
+                    elapsed_s=clock.elapsed(),
+                    passages=passages,
+                    partial_text=partial.text,
+                )
+    finally:
+        partial.cancelled = worker.is_alive()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def _final(events: Iterator[Progress], kind: type[ResultT]) -> ResultT:
+    """The result of a streamed call's last event."""
+    for event in events:
+        if event.stage == "done" and isinstance(event.result, kind):
+            return event.result
+    raise CoachError("the call ended without a result")  # a bug: every stream ends with `done`
 
 
 class Coach:
@@ -51,6 +183,8 @@ class Coach:
         self._index_lock = threading.Lock()
         self._index_checked = False
         self._llm: LLMProvider | None = None
+        self._json_modes = JsonModes()
+        self._results = MemoryCache()
 
     @property
     def store(self) -> PassageStore:
@@ -162,6 +296,354 @@ class Coach:
         self.settings.knowledge_dir.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         return self.index()
+
+    # ------------------------------------------------------------------ critique
+
+    @functools.cached_property
+    def rubric(self) -> Rubric:
+        """The scoring rubric from ``prompts/rubric.yaml``."""
+        return load_rubric()
+
+    @functools.cached_property
+    def calibration(self) -> Calibration:
+        """The Yes/No critic's per-criterion calibration (``prompts/critic_calibration.json``)."""
+        return load_calibration()
+
+    @functools.cached_property
+    def scorer(self) -> Scorer:
+        """The Yes/No + exemplar critic (prompts and exemplar vectors loaded once)."""
+        system = load_prompt("system").render(language_name="English")
+        return Scorer(self.rubric, load_prompt("yesno"), system, ExemplarScorer(self._embedder, self.rubric))
+
+    @property
+    def critic_mode(self) -> str:
+        """``scorer`` or ``json``: COACH_CRITIC, where ``auto`` means scorer for the embedded model."""
+        if self.settings.critic != "auto":
+            return self.settings.critic
+        return "json" if self.settings.llm_base_url else "scorer"
+
+    def critique(self, draft: str, customer_message: str | None = None) -> Critique:
+        """Scores, quoted issues and strengths for a draft, each issue citing the guideline passages it rests on."""
+        return _final(self.critique_stream(draft, customer_message), Critique)
+
+    def _cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
+        """Same model, prompts, rubric, calibration, passages and input: same result."""
+        versions = self._prompt_version("system", "yesno", "critique", "rewrite", "ask")
+        parts = [
+            kind,
+            self.critic_mode,
+            self.llm.endpoint().model,
+            versions,
+            self.calibration.model,
+            self.settings.redact_pii,
+            [p.id for p in passages],
+            *texts,
+        ]
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+    def critique_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
+        """``critique`` step by step: passages first (within a second), then LLM progress, then the result."""
+        clock = Clock()
+        draft, customer = self._check_inputs(draft, customer_message)
+        vector, passages = self._retrieve(draft, clock)
+        yield Progress(
+            stage="retrieved",
+            passages=passages,
+            elapsed_s=clock.elapsed(),
+            message=f"{len(passages)} guideline passages found",
+        )
+        key = self._cache_key("critique", passages, draft, customer)
+        cached = self._results.get(key)
+        if cached is not None:
+            critique = Critique.model_validate_json(cached).model_copy(update={"latency_s": clock.elapsed()})
+            yield Progress(
+                stage="done",
+                result=critique,
+                passages=critique.passages,
+                elapsed_s=clock.elapsed(),
+                fraction=1.0,
+                message="from cache",
+            )
+            return
+        language = detect_language(draft)
+        if self.critic_mode == "json":
+            stream = self._json_critique(draft, customer, language, passages, clock)
+        else:
+            stream = self._scorer_critique(draft, customer, language, vector, passages, clock)
+        for event in stream:
+            if event.result is not None:
+                self._results.put(key, event.result.model_dump_json())
+            yield event
+
+    def _check_inputs(self, draft: str, customer_message: str | None) -> tuple[str, str | None]:
+        checked = self.check_text(draft, "draft")
+        if customer_message is None or not str(customer_message).strip():
+            return checked, None
+        return checked, self.check_text(customer_message, "customer_message")
+
+    def _retrieve(self, text: str, clock: Clock) -> tuple[Any, list[Passage]]:
+        self.ensure_index()
+        with clock.stage("retrieval"):
+            vector = self.retriever.text_vector(text)
+            passages = self.retriever.search(text, CRITIQUE_K, vector=vector)
+        return vector, passages
+
+    def _scorer_critique(
+        self, draft: str, customer: str | None, language: str, vector: Any, passages: list[Passage], clock: Clock
+    ) -> Iterator[Progress]:
+        usage = Usage()
+        llm_draft, llm_customer = self._for_llm(draft), self._for_llm(customer)
+        ask = ask_yes_no(self.llm.chat_model(max_tokens=1, logprobs=True, top_logprobs=10))
+        signals = None
+        with clock.stage("llm"):
+            for fraction, signals in self.scorer.signals(llm_draft, llm_customer, ask, usage, exemplar_text=draft):
+                if signals is None:
+                    yield Progress(
+                        stage="llm",
+                        fraction=fraction,
+                        elapsed_s=clock.elapsed(),
+                        passages=passages,
+                        message=f"checking the rubric: {fraction:.0%}",
+                    )
+        assert signals is not None
+        with clock.stage("feedback"):
+            spans = draft_sentences(draft)
+            margins = {
+                cid: self.calibration.for_criterion(cid).combined(found) - self.calibration.for_criterion(cid).threshold
+                for cid, found in signals.items()
+            }
+            passages = passages + self._linked_passages(vector, [c for c, m in margins.items() if m >= 0], passages)
+            quote_spans = {cid: spans[found.sentence] for cid, found in signals.items()}
+            scores, issues, strengths = build_feedback(draft, language, self.rubric, margins, quote_spans, passages)
+        critique = Critique(
+            language=language,
+            scores=scores,
+            overall=overall_score(scores),
+            issues=issues,
+            strengths=strengths,
+            passages=passages,
+            critic="scorer",
+            model=self.llm.endpoint().model,
+            prompt_version=self._prompt_version("system", "yesno"),
+            usage=usage,
+            timings=clock.timings,
+            latency_s=clock.elapsed(),
+        )
+        yield Progress(stage="done", result=critique, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+
+    def _json_critique(
+        self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock
+    ) -> Iterator[Progress]:
+        usage = Usage()
+        masked_draft, pii = self._masked(draft)
+        masked_customer, customer_pii = self._masked(customer)
+        pii |= customer_pii
+        prompt = load_prompt("critique").render(
+            rubric=self.rubric.prompt_text(anchors=False),
+            passages=passages_block(passages),
+            customer_message=masked_customer or NO_CUSTOMER_MESSAGE,
+            draft=masked_draft,
+            language_name=language_name(language),
+        )
+        call = JsonCall(
+            output=DraftCritique,
+            schema=critique_schema(self.rubric.ids, [p.id for p in passages]),
+            name="critique",
+            max_tokens=JSON_CRITIQUE_TOKENS,
+            repair=load_prompt("repair"),
+            check=lambda value: check_critique(value, self.rubric),
+            prefer=lambda value: check_language(value, language),
+        )
+        messages = self._messages(language, prompt)
+        partial = Partial()
+        chat = self.llm.chat_model(max_tokens=call.max_tokens)
+        with clock.stage("llm"):
+            value = yield from _while_running(
+                lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
+                partial,
+                clock,
+                passages,
+                "writing the critique",
+            )
+        with clock.stage("feedback"):
+            scores, issues, strengths, grounding = ground_critique(value, draft, language, self.rubric, passages, pii)
+        critique = Critique(
+            language=language,
+            scores=scores,
+            overall=overall_score(scores),
+            issues=issues,
+            strengths=strengths,
+            passages=passages,
+            grounding=grounding,
+            critic="json",
+            model=self.llm.endpoint().model,
+            prompt_version=self._prompt_version("system", "critique"),
+            usage=usage,
+            timings=clock.timings,
+            latency_s=clock.elapsed(),
+        )
+        yield Progress(stage="done", result=critique, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+
+    def _messages(self, language: str, prompt: str) -> list[Any]:
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        system = load_prompt("system").render(language_name=language_name(language))
+        return [SystemMessage(system), HumanMessage(prompt)]
+
+    def _masked(self, text: str | None) -> tuple[str | None, dict[str, str]]:
+        """The text as the LLM may see it, and the placeholders to restore (COACH_REDACT_PII)."""
+        if text is None or not self.settings.redact_pii:
+            return text, {}
+        return mask_pii(text)
+
+    def _linked_passages(self, vector: Any, criterion_ids: list[str], have: list[Passage]) -> list[Passage]:
+        """For flagged criteria whose passages were not retrieved, their passages closest to the draft."""
+        present = {p.id for p in have}
+        extra: dict[str, Passage] = {}
+        for cid in criterion_ids:
+            linked = self.rubric.criterion(cid).passages
+            if present.intersection(linked):
+                continue
+            for passage in self.retriever.rank(vector, linked)[:MAX_CITED]:
+                extra.setdefault(passage.id, passage)
+        return list(extra.values())
+
+    def _for_llm(self, text: str | None) -> str | None:
+        """The text as the LLM may see it: masked when COACH_REDACT_PII is on."""
+        return self._masked(text)[0]
+
+    def _prompt_version(self, *names: str) -> str:
+        versions = [load_prompt(name).version for name in names]
+        return "+".join([*versions, self.rubric.version])
+
+    # ------------------------------------------------------------------ rewrite
+
+    def rewrite(self, draft: str, customer_message: str | None = None) -> Rewrite:
+        """An improved reply that keeps the draft's facts, checked before it is called an improvement."""
+        return _final(self.rewrite_stream(draft, customer_message), Rewrite)
+
+    def rewrite_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
+        """``rewrite`` step by step: passages, the new text as it is written, the checks, the result."""
+        clock = Clock()
+        draft, customer = self._check_inputs(draft, customer_message)
+        _, passages = self._retrieve(draft, clock)
+        yield Progress(
+            stage="retrieved",
+            passages=passages,
+            elapsed_s=clock.elapsed(),
+            message=f"{len(passages)} guideline passages found",
+        )
+        language = detect_language(draft)
+        usage = Usage()
+        masked_draft, pii = self._masked(draft)
+        masked_customer, customer_pii = self._masked(customer)
+        pii |= customer_pii
+        prompt = load_prompt("rewrite").render(
+            rubric=self.rubric.prompt_text(anchors=False),
+            passages=passages_block(passages),
+            customer_message=masked_customer or NO_CUSTOMER_MESSAGE,
+            draft=masked_draft,
+            language_name=language_name(language),
+        )
+        call = JsonCall(
+            output=DraftRewrite,
+            schema=rewrite_schema(self.rubric.ids, [p.id for p in passages], len(draft)),
+            name="rewrite",
+            max_tokens=rewrite_token_budget(draft),
+            repair=load_prompt("repair"),
+            check=check_rewrite,
+            prefer=lambda value: review_rewrite(value, masked_draft, language),
+        )
+        messages = self._messages(language, prompt)
+        partial = Partial()
+        chat = self.llm.chat_model(max_tokens=call.max_tokens)
+        with clock.stage("llm"):
+            value = yield from _while_running(
+                lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
+                partial,
+                clock,
+                passages,
+                "writing the new reply",
+            )
+        text = unmask(value.text, pii).strip()
+        yield Progress(
+            stage="llm",
+            message="checking the new reply against the rubric",
+            partial_text=text,
+            elapsed_s=clock.elapsed(),
+            passages=passages,
+        )
+        with clock.stage("checks"):
+            before = self.critique(draft, customer)
+            after = self.critique(text, customer) if text else None
+        result = build_rewrite(value, text, draft, language, self.rubric, passages, before, after, pii)
+        result = result.model_copy(
+            update={
+                "model": self.llm.endpoint().model,
+                "prompt_version": self._prompt_version("system", "rewrite"),
+                "usage": usage,
+                "timings": clock.timings,
+                "latency_s": clock.elapsed(),
+            }
+        )
+        yield Progress(stage="done", result=result, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+
+    # ------------------------------------------------------------------ ask
+
+    def ask(self, question: str) -> Answer:
+        """What the guidelines say about a question, with [n] citations of the passages it rests on."""
+        return _final(self.ask_stream(question), Answer)
+
+    def ask_stream(self, question: str) -> Iterator[Progress]:
+        """``ask`` step by step: passages, the answer as it is written, the checked result."""
+        from langchain_core.messages import HumanMessage
+
+        clock = Clock()
+        question = self.check_text(question, "question")
+        _, passages = self._retrieve(question, clock)
+        yield Progress(
+            stage="retrieved",
+            passages=passages,
+            elapsed_s=clock.elapsed(),
+            message=f"{len(passages)} guideline passages found",
+        )
+        language = detect_language(question)
+        usage = Usage()
+        prompt = load_prompt("ask").render(
+            passages=numbered_passages(passages), question=question, language_name=language_name(language)
+        )
+        messages = self._messages(language, prompt)
+        partial = Partial()
+        chat = self.llm.chat_model(max_tokens=ASK_TOKENS)
+        with clock.stage("llm"):
+            reply = yield from _while_running(
+                lambda: stream_chat(chat, messages, partial), partial, clock, passages, "writing the answer"
+            )
+            usage.add(usage_of(reply))
+            text = str(reply.content).strip()
+            if not language_matches(text, language):
+                usage.repairs += 1
+                retry = load_prompt("repair_language").render(language_name=language_name(language))
+                reply = yield from _while_running(
+                    lambda: stream_chat(chat, [*messages, reply, HumanMessage(retry)], partial),
+                    partial,
+                    clock,
+                    passages,
+                    "translating the answer",
+                )
+                usage.add(usage_of(reply))
+                text = str(reply.content).strip()
+        answer = build_answer(question, text, language, passages)
+        answer = answer.model_copy(
+            update={
+                "model": self.llm.endpoint().model,
+                "prompt_version": self._prompt_version("system", "ask"),
+                "usage": usage,
+                "timings": clock.timings,
+                "latency_s": clock.elapsed(),
+            }
+        )
+        yield Progress(stage="done", result=answer, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
 
     # ------------------------------------------------------------------ batch evaluation (coach/batch.py)
 

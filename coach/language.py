@@ -28,3 +28,11 @@ def detect_language(text: str, default: str = "en") -> str:
     if language is None:
         return default
     return language.iso_code_639_1.name.lower()
+
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "el": "Greek", "kk": "Kazakh", "mn": "Mongolian"}
+
+
+def language_name(code: str) -> str:
+    """The English name of a language code, for prompts ("write in Greek")."""
+    return LANGUAGE_NAMES.get(code, "the language of the draft")

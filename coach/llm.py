@@ -127,6 +127,14 @@ class LLMProvider:
             self._endpoint = None
 
 
+def invoke_chat(chat_model: Any, messages: list[Any]) -> Any:
+    """One chat call; any failure of the client becomes an ``LLMError`` naming what went wrong."""
+    try:
+        return chat_model.invoke(messages)
+    except Exception as exc:  # the boundary: openai/httpx errors become LLMError here, and only here
+        raise map_llm_exception(exc) from exc
+
+
 def _env_secret(name: str) -> SecretStr | None:
     value = os.environ.get(name)
     return SecretStr(value) if value else None

@@ -7,6 +7,7 @@ chosen with maximal marginal relevance so that k passages cover k things, not on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,12 +69,16 @@ class Retriever:
         mean = parts.mean(axis=0)
         return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32).reshape(1, -1)
 
-    def search(self, text: str, k: int = 5) -> list[Passage]:
-        """The k passages that best cover the text, best first, each with its fused score."""
+    def search(self, text: str, k: int = 5, *, vector: Vectors | None = None) -> list[Passage]:
+        """The k passages that best cover the text, best first, each with its fused score.
+
+        ``vector`` is the text's own ``text_vector`` when the caller has it already.
+        """
         segments = query_segments(text) if self.config.per_sentence else []
         if len(segments) < 2:
             segments = []
-        vectors = np.vstack([self.text_vector(text), self._embedder.queries(segments)])
+        whole = self.text_vector(text) if vector is None else vector
+        vectors = np.vstack([whole, self._embedder.queries(segments)])
         pools = self._store.query(vectors, self.config.pool, with_notes=self.config.use_notes)
         hits = [c for pool in pools for c in pool]
         if not hits:
@@ -91,6 +96,15 @@ class Retriever:
             passages, matrix, passage_scores, k, self.config.mmr_lambda, self.config.per_document_cap
         )
         return [passages[i].passage.model_copy(update={"score": round(float(passage_scores[i]), 4)}) for i in chosen]
+
+    def rank(self, vector: Vectors, ids: Sequence[str]) -> list[Passage]:
+        """Passages by id, scored by their own vector's similarity to the query vector, best first."""
+        found = self._store.passages_with_vectors(ids)
+        if not found:
+            return []
+        scores = np.stack([c.vector for c in found]) @ vector.reshape(-1)
+        ranked = sorted(zip(found, scores, strict=True), key=lambda pair: -float(pair[1]))
+        return [c.passage.model_copy(update={"score": round(float(score), 4)}) for c, score in ranked]
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:

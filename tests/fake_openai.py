@@ -24,6 +24,7 @@ class Behaviour:
     respond: Callable[[dict], str] | None = None  # content chosen per request (overrides `content`)
     yes_probability: float | Callable[[dict], float] = 0.5  # for logprobs requests answered "Yes"/"No"
     status: int = 200
+    status_for: Callable[[dict], int] | None = None  # status chosen per request (overrides `status`)
     delay_s: float = 0.0
     retry_after: str | None = None
     raw_body: str | None = None  # sent as-is instead of a completion (malformed answers)
@@ -85,7 +86,8 @@ def _stream_events(request: dict, state: Behaviour) -> Iterator[str]:
     }
     pieces = [content[i : i + 8] for i in range(0, len(content), 8)] or [""]
     for piece in pieces:
-        chunk = base | {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+        delta = {"role": "assistant", "content": piece}
+        chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
         yield f"data: {json.dumps(chunk)}\n\n"
     last = base | {
         "choices": [{"index": 0, "delta": {}, "finish_reason": state.finish_reason}],
@@ -111,16 +113,17 @@ def fake_openai_server(behaviour: Behaviour | None = None) -> Iterator[tuple[str
                 state.requests.append(request)
             if state.delay_s:
                 time.sleep(state.delay_s)
-            if state.status == 200 and state.raw_body is None and request.get("stream"):
+            status = state.status_for(request) if state.status_for is not None else state.status
+            if status == 200 and state.raw_body is None and request.get("stream"):
                 self._send_stream(request)
                 return
-            if state.status != 200:
-                body = json.dumps({"error": {"message": f"fake error {state.status}", "type": "fake"}})
+            if status != 200:
+                body = json.dumps({"error": {"message": f"fake error {status}", "type": "fake"}})
             elif state.raw_body is not None:
                 body = state.raw_body
             else:
                 body = json.dumps(_completion(request, state))
-            self.send_response(state.status)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             if state.retry_after is not None:
                 self.send_header("Retry-After", state.retry_after)

@@ -13,7 +13,16 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_public_api_is_what_the_readme_documents():
     assert set(coach.__all__) == {
+        "Answer",
+        "Change",
+        "Citation",
         "Coach",
+        "Critique",
+        "Issue",
+        "Progress",
+        "Rewrite",
+        "Score",
+        "Usage",
         "CoachError",
         "IndexReport",
         "IndexStoreError",
@@ -25,7 +34,16 @@ def test_public_api_is_what_the_readme_documents():
         "Passage",
         "Settings",
     }
-    for name in ("Coach", "coach.index()", "coach.search(", ".id .document .title .section .language .text .score"):
+    for name in (
+        "Coach",
+        "coach.index()",
+        "coach.search(",
+        ".id .document .title .section .language .text .score",
+        "coach.critique(",
+        "coach.rewrite(",
+        "coach.ask(",
+        "coach.critique_stream(",
+    ):
         assert name in README
 
 
