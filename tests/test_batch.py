@@ -1,0 +1,406 @@
+"""Batch evaluation: reading files, ids, the append-only results file, resume, retries, concurrency, summary.
+
+The first part drives coach's batch logic with a scripted stand-in for ``Coach.critique`` (plain data,
+fast); the fault tests at the end run the real Coach against the fake OpenAI server.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from coach.batch import BatchProgress, RetryPolicy, evaluate, evaluate_file, summary_path
+from coach.batch_io import (
+    BatchResult,
+    ResultWriter,
+    parse_columns,
+    read_input,
+    read_results,
+    repair_results,
+    rows_from_records,
+    stable_id,
+)
+from coach.errors import InputError, InvalidModelOutput, LLMError
+from coach.models import Critique, Issue, Score, Usage
+from coach.prompts import load_rubric
+
+CRITERIA = load_rubric().ids
+FAST_RETRY = RetryPolicy(attempts=4, base_s=0.01, max_s=0.05)
+
+
+def make_critique(draft: str, score: int = 4) -> Critique:
+    """A well-formed critique of a draft: every criterion scored, one issue quoting the first word."""
+    word = draft.split()[0]
+    return Critique(
+        language="en",
+        scores={cid: Score(criterion=cid, score=score, reason=f"{cid} ok") for cid in CRITERIA},
+        overall=score,
+        issues=[
+            Issue(
+                criterion=CRITERIA[0],
+                quote=word,
+                start=0,
+                end=len(word),
+                explanation="x",
+                passage_ids=["en-doc#1"],
+            )
+        ],
+        critic="json",
+        model="fake-model",
+        prompt_version="critique-1",
+        usage=Usage(prompt_tokens=50, completion_tokens=20, calls=1),
+        latency_s=0.01,
+    )
+
+
+class ScriptedCritic:
+    """Stands in for ``Coach.critique``: per draft, a list of errors to raise before answering."""
+
+    def __init__(self, failures: dict[str, list[Exception]] | None = None, delay_s: float = 0.0) -> None:
+        self.failures = {k: list(v) for k, v in (failures or {}).items()}
+        self.delay_s = delay_s
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_running = 0
+
+    def critique(self, draft: str, customer_message: str | None = None) -> Critique:
+        with self.lock:
+            self.calls.append(draft)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+            pending = self.failures.get(draft)
+            error = pending.pop(0) if pending else None
+        try:
+            time.sleep(self.delay_s)
+            if error is not None:
+                raise error
+            if not draft.strip():
+                raise InputError("draft is empty", field="draft")
+            return make_critique(draft)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def write_csv_file(path: Path, rows: list[dict[str, str]], delimiter: str = ",", encoding: str = "utf-8") -> Path:
+    header = list(rows[0])
+    lines = [delimiter.join(header)] + [delimiter.join(row[h] for h in header) for row in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# --------------------------------------------------------------------------- reading input
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_delimiters_are_sniffed(tmp_path: Path, delimiter: str):
+    path = write_csv_file(
+        tmp_path / "in.csv",
+        [
+            {"id": "t1", "draft": "Hello there", "human_apology_ownership": "4"},
+            {"id": "t2", "draft": "Bye", "human_apology_ownership": ""},
+        ],
+        delimiter,
+    )
+    table = read_input(path)
+    assert [(r.id, r.draft) for r in table.rows] == [("t1", "Hello there"), ("t2", "Bye")]
+    assert table.rows[0].human == {"apology_ownership": 4} and table.rows[1].human == {"apology_ownership": None}
+    assert table.notes == []
+
+
+def test_csv_with_commas_inside_quoted_cells(tmp_path: Path):
+    path = tmp_path / "in.csv"
+    path.write_text('id,draft,customer_message\nt1,"Sorry, we are late; really.","Where, is it?"\n', encoding="utf-8")
+    row = read_input(path).rows[0]
+    assert (row.draft, row.customer_message) == ("Sorry, we are late; really.", "Where, is it?")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_boms_are_honoured(tmp_path: Path, encoding: str):
+    path = write_csv_file(tmp_path / "in.csv", [{"id": "t1", "draft": "Извините за задержку"}], ";", encoding)
+    assert encoding == "utf-8" or path.read_bytes()[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"\xef\xbb")
+    table = read_input(path)
+    assert table.rows[0].id == "t1" and table.rows[0].draft == "Извините за задержку"
+    assert table.notes == []
+
+
+def test_legacy_encodings_fall_back_with_a_note(tmp_path: Path):
+    russian = write_csv_file(tmp_path / "ru.csv", [{"id": "t1", "draft": "Извините за задержку"}], ",", "cp1251")
+    table = read_input(russian)
+    assert table.rows[0].draft == "Извините за задержку"
+    assert "cp1251" in table.notes[0]
+    western = write_csv_file(tmp_path / "fr.csv", [{"id": "t1", "draft": "Désolé pour le délai"}], ",", "latin-1")
+    table = read_input(western)
+    assert table.rows[0].draft == "Désolé pour le délai" and "latin-1" in table.notes[0]
+
+
+def test_jsonl_rows_and_bad_lines_become_error_rows(tmp_path: Path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        '{"id": 7, "draft": "Hello", "customer_message": "Hi", "language": "en"}\n'
+        "\n"
+        "{not json\n"
+        "[1, 2]\n"
+        '{"draft": "No id here"}\n',
+        encoding="utf-8",
+    )
+    rows = read_input(path).rows
+    assert rows[0].id == "7" and rows[0].customer_message == "Hi" and rows[0].language == "en"
+    assert rows[1].error and "not valid JSON" in rows[1].error
+    assert rows[2].error and "not a JSON object" in rows[2].error
+    assert rows[3].id.startswith("row4-") and rows[3].error is None
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("in.csv", b"ticket,reply\n1,Hello\n", "no 'draft' column"),
+        ("in.jsonl", b'{"reply": "Hello"}\n', "no 'draft' column"),
+        ("in.csv", b"", "empty"),
+        ("in.bin", b"\x00\x01\x02PK\x03\x04" * 50, "not a CSV or JSONL"),
+        ("in.jsonl", b"{oops\n{nope\n", "not a CSV or JSONL"),
+    ],
+)
+def test_a_bad_file_stops_before_any_llm_call(tmp_path: Path, name: str, content: bytes, message: str):
+    path = tmp_path / name
+    path.write_bytes(content)
+    critic = ScriptedCritic()
+    with pytest.raises(InputError, match=message):
+        evaluate_file(critic, path, tmp_path / "out.jsonl")
+    assert critic.calls == [] and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_missing_file_is_an_input_error(tmp_path: Path):
+    with pytest.raises(InputError, match="cannot read"):
+        read_input(tmp_path / "nope.csv")
+
+
+def test_column_mapping(tmp_path: Path):
+    path = write_csv_file(
+        tmp_path / "in.csv", [{"ticket": "A-1", "reply": "Hello", "message": "Where is it?", "qa_tone": "2"}]
+    )
+    columns = parse_columns("id=ticket, draft=reply,customer=message,human_calm_professional_tone=qa_tone")
+    row = read_input(path, columns).rows[0]
+    assert (row.id, row.draft, row.customer_message) == ("A-1", "Hello", "Where is it?")
+    assert row.human == {"calm_professional_tone": 2}
+    with pytest.raises(InputError, match="unknown column role"):
+        parse_columns("body=reply")
+    with pytest.raises(InputError, match="role=column"):
+        parse_columns("draft")
+
+
+def test_ids_are_stable_and_duplicates_are_renamed():
+    records = [{"draft": "Hello"}, {"draft": "Hello"}, {"id": "x", "draft": "a"}, {"id": "x", "draft": "b"}]
+    first, second = rows_from_records(records), rows_from_records(records)
+    assert [r.id for r in first.rows] == [r.id for r in second.rows]
+    assert first.rows[0].id != first.rows[1].id  # same text, different row: different id
+    assert first.rows[0].id == stable_id(1, "Hello", None)
+    assert [r.id for r in first.rows[2:]] == ["x", "x#4"] and "renamed" in first.notes[0]
+
+
+def test_human_scores_out_of_range_are_ignored():
+    row = rows_from_records([{"draft": "Hi", "human_a": "7", "human_b": "good", "human_c": "3.0", "human_d": 2}]).rows[
+        0
+    ]
+    assert row.human == {"a": None, "b": None, "c": 3, "d": 2}
+
+
+# --------------------------------------------------------------------------- the results file
+
+
+def test_partial_last_line_is_cut_and_latest_line_wins(tmp_path: Path):
+    path = tmp_path / "out.jsonl"
+    with ResultWriter(path) as writer:
+        writer.append(BatchResult(id="a", error="boom", error_type="LLMError"))
+        writer.append(BatchResult(id="b", overall=3))
+        writer.append(BatchResult(id="a", overall=4))
+    whole = path.read_bytes()
+    path.write_bytes(whole + b'{"id": "c", "over')  # a kill mid-line
+    assert read_results(path).keys() == {"a", "b"}  # readers ignore the partial line
+    assert repair_results(path) == len(b'{"id": "c", "over')
+    assert path.read_bytes() == whole
+    latest = read_results(path)
+    assert latest["a"].ok and latest["a"].overall == 4
+    assert repair_results(path) == 0
+
+
+def test_a_file_that_is_all_partial_line_is_emptied(tmp_path: Path):
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(b'{"id": "a"')
+    repair_results(path)
+    assert path.read_bytes() == b""
+
+
+def test_a_garbled_line_inside_the_file_is_skipped(tmp_path: Path):
+    path = tmp_path / "out.jsonl"
+    path.write_text('{"id": "a", "overall": 2}\n\x00\x00garbage\n{"id": "b", "overall": 3}\n', encoding="utf-8")
+    assert list(read_results(path)) == ["a", "b"]
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def test_evaluate_yields_every_row_once_with_errors_for_bad_rows():
+    rows = [{"id": str(i), "draft": f"Reply number {i}"} for i in range(10)] + [{"id": "empty", "draft": "  "}]
+    critic = ScriptedCritic(delay_s=0.01)
+    results = list(evaluate(critic, rows, concurrency=3))
+    assert sorted(r.id for r in results) == sorted(r["id"] for r in rows)
+    by_id = {r.id: r for r in results}
+    assert by_id["empty"].error == "draft is empty" and by_id["empty"].error_type == "InputError"
+    assert by_id["empty"].scores == {} and by_id["empty"].overall is None  # an error, never a zero
+    good = by_id["3"]
+    assert good.ok and set(good.scores) == set(CRITERIA) and good.scores[CRITERIA[0]].score == 4
+    assert good.issues[0].quote == "Reply" and good.issues[0].passage_ids == ["en-doc#1"]
+    assert good.tokens.prompt_tokens == 50 and good.model == "fake-model" and good.attempts == 1
+    assert critic.most_running <= 3
+
+
+def test_concurrency_runs_rows_in_parallel():
+    critic = ScriptedCritic(delay_s=0.05)
+    started = time.perf_counter()
+    results = list(evaluate(critic, [{"draft": f"Reply {i}"} for i in range(16)], concurrency=8))
+    assert len(results) == 16
+    assert critic.most_running == 8
+    assert time.perf_counter() - started < 16 * 0.05 / 3
+
+
+def test_transient_errors_are_retried_and_permanent_ones_are_not():
+    rows = [{"id": "flaky", "draft": "flaky"}, {"id": "broken", "draft": "broken"}, {"id": "down", "draft": "down"}]
+    critic = ScriptedCritic(
+        {
+            "flaky": [LLMError("429", status=429), LLMError("502", status=502), LLMError("timeout")],
+            "broken": [InvalidModelOutput("not JSON", raw="{")],
+            "down": [LLMError("500", status=500)] * 10,
+        }
+    )
+    results = {r.id: r for r in evaluate(critic, rows, concurrency=2, retry=FAST_RETRY)}
+    assert results["flaky"].ok and results["flaky"].attempts == 4
+    assert results["broken"].error == "not JSON" and results["broken"].attempts == 1
+    assert results["broken"].error_type == "InvalidModelOutput"
+    assert results["down"].error and "after 4 attempts" in results["down"].error
+    assert results["down"].error_type == "LLMError"
+    assert critic.calls.count("broken") == 1 and critic.calls.count("down") == 4
+
+
+def test_retry_after_is_honoured():
+    critic = ScriptedCritic({"slow down": [LLMError("429", status=429, retry_after=0.3)]})
+    started = time.perf_counter()
+    [result] = evaluate(critic, [{"draft": "slow down"}], retry=RetryPolicy(base_s=0.01, max_s=5))
+    assert result.ok and result.attempts == 2
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_backoff_grows_with_jitter_and_is_capped():
+    policy = RetryPolicy(base_s=1.0, max_s=10.0)
+    delays = [policy.delay(attempt, None) for attempt in (1, 2, 3, 4, 5, 6)]
+    assert 0.5 <= delays[0] <= 1 and 1 <= delays[1] <= 2 and 2 <= delays[2] <= 4
+    assert all(d <= 10 for d in delays)
+    assert 30 <= RetryPolicy(max_s=60).delay(1, 30.0) <= 30.25
+    assert RetryPolicy(max_s=60).delay(1, 3600.0) <= 60.25  # a Retry-After of an hour is capped
+
+
+def test_a_bug_stops_the_run_instead_of_becoming_a_score():
+    critic = ScriptedCritic({"bug": [ZeroDivisionError("oops")]})
+    with pytest.raises(ZeroDivisionError):
+        list(evaluate(critic, [{"draft": "bug"}], concurrency=1))
+
+
+def test_evaluate_accepts_a_dataframe_and_a_limit():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(
+        {"ticket": ["a", "b", "c"], "reply": ["Hi", "Hello", "Hey"], "human_apology_ownership": [3, None, 5]}
+    )
+    results = list(evaluate(ScriptedCritic(), frame, columns={"id": "ticket", "draft": "reply"}, limit=2))
+    assert sorted(r.id for r in results) == ["a", "b"]
+    assert {r.id: r.human for r in results} == {"a": {"apology_ownership": 3}, "b": {"apology_ownership": None}}
+
+
+def test_bad_concurrency_is_an_input_error():
+    with pytest.raises(InputError):
+        evaluate(ScriptedCritic(), [], concurrency=0)
+
+
+# --------------------------------------------------------------------------- evaluate_file
+
+
+@pytest.fixture
+def replies(tmp_path: Path) -> Path:
+    rows = [{"id": f"t{i}", "draft": f"Reply {i}", "human_apology_ownership": str(1 + i % 5)} for i in range(12)]
+    rows.append({"id": "t-empty", "draft": "", "human_apology_ownership": ""})
+    return write_csv_file(tmp_path / "replies.csv", rows, ";")
+
+
+def test_evaluate_file_writes_results_summary_and_csv(tmp_path: Path, replies: Path):
+    output, export = tmp_path / "out" / "results.jsonl", tmp_path / "out" / "results.csv"
+    seen: list[BatchProgress] = []
+    summary = evaluate_file(ScriptedCritic(), replies, output, concurrency=4, csv_path=export, progress=seen.append)
+    lines = lines_of(output)
+    assert len(lines) == 13 and len({line["id"] for line in lines}) == 13
+    assert {"id", "language", "scores", "overall", "issues", "model", "prompt_version", "critic", "tokens"} <= set(
+        lines[0]
+    )
+    assert (summary.rows, summary.succeeded, summary.failed) == (13, 12, 1)
+    assert (summary.run_rows, summary.run_failed, summary.run_skipped) == (13, 1, 0)
+    assert summary.criteria["apology_ownership"].human_pairs == 12
+    assert summary.criteria["apology_ownership"].exact_match == pytest.approx(2 / 12, abs=1e-3)
+    saved = json.loads(summary_path(output).read_text(encoding="utf-8"))
+    assert saved["succeeded"] == 12 and saved["most_cited"][0] == {"passage_id": "en-doc#1", "replies": 12}
+    header = export.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {f"score_{c}" for c in CRITERIA} | {f"reason_{c}" for c in CRITERIA} <= set(header)
+    assert seen[-1].done == 13 and seen[-1].failed == 1 and seen[-1].eta_s == 0
+
+
+def test_existing_output_needs_resume(tmp_path: Path, replies: Path):
+    output = tmp_path / "results.jsonl"
+    evaluate_file(ScriptedCritic(), replies, output, limit=3)
+    with pytest.raises(InputError, match="resume"):
+        evaluate_file(ScriptedCritic(), replies, output)
+
+
+def test_resume_skips_done_rows_and_retry_failed_reruns_only_failures(tmp_path: Path, replies: Path):
+    output = tmp_path / "results.jsonl"
+    flaky = ScriptedCritic({"Reply 1": [InvalidModelOutput("bad JSON")], "Reply 2": [InvalidModelOutput("bad")]})
+    first = evaluate_file(flaky, replies, output, limit=5)
+    assert (first.run_rows, first.failed) == (5, 2)
+
+    rest = ScriptedCritic()
+    second = evaluate_file(rest, replies, output, resume=True)
+    assert second.run_skipped == 5 and second.run_rows == 8
+    assert sorted(rest.calls) == sorted(["", *(f"Reply {i}" for i in range(5, 12))])
+    assert second.failed == 3  # the two failures stay failures until retried, plus the empty draft
+
+    again = ScriptedCritic()
+    third = evaluate_file(again, replies, output, retry_failed=True)
+    assert sorted(again.calls) == ["", "Reply 1", "Reply 2"]  # every failed row, input errors too
+    assert third.run_rows == 3 and third.failed == 1 and third.succeeded == 12  # latest line per id wins
+    lines = lines_of(output)
+    assert len(lines) == 16  # history kept: 5 + 8 + 3 lines, 13 ids
+    assert len(read_results(output)) == 13
+
+    nothing = ScriptedCritic()
+    assert evaluate_file(nothing, replies, output, resume=True).run_rows == 0 and nothing.calls == []
+
+
+def test_ctrl_c_keeps_finished_rows_and_resume_finishes(tmp_path: Path, replies: Path):
+    output = tmp_path / "results.jsonl"
+
+    def interrupt(progress: BatchProgress) -> None:
+        if progress.done == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_file(ScriptedCritic(delay_s=0.01), replies, output, concurrency=2, progress=interrupt)
+    assert len(lines_of(output)) == 4
+    summary = evaluate_file(ScriptedCritic(), replies, output, resume=True)
+    assert summary.run_skipped == 4 and summary.rows == 13
+    assert len(lines_of(output)) == 13
