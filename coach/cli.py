@@ -7,10 +7,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from coach.coach import Coach
-from coach.errors import CoachError
-from coach.models import Passage
+from coach.errors import CoachError, InputError
+from coach.models import Answer, Critique, Passage, Rewrite
+from coach.text_report import render_text
 
 EXIT_ERROR = 1
 
@@ -34,6 +36,26 @@ def build_parser() -> argparse.ArgumentParser:
     llm = commands.add_parser("llm", help="the LLM coach uses")
     llm_commands = llm.add_subparsers(dest="llm_command", required=True, metavar="ACTION")
     llm_commands.add_parser("status", help="which LLM is in use and whether it answers")
+
+    for name, what in (("critique", "scores and quoted, cited issues"), ("rewrite", "an improved, checked reply")):
+        command = commands.add_parser(name, help=f"{what} for a draft reply")
+        command.add_argument("file", help="file with the draft; '-' reads standard input")
+        command.add_argument("--customer", default=None, help="the customer's message (text)")
+        command.add_argument("--json", action="store_true", help="print the full result as JSON")
+
+    ask = commands.add_parser("ask", help="ask the guidelines a question; the answer cites passages")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+
+    evaluate = commands.add_parser("evaluate", help="score a CSV/JSONL file of replies (QA), resumable")
+    evaluate.add_argument("source", help="CSV or JSONL with id, draft, optional customer_message and human_<criterion>")
+    evaluate.add_argument("-o", "--output", required=True, help="results file (JSONL, appended to)")
+    evaluate.add_argument("--resume", action="store_true", help="skip ids the results file already has")
+    evaluate.add_argument("--retry-failed", action="store_true", help="rerun the ids whose latest line is an error")
+    evaluate.add_argument("--concurrency", type=int, default=4, help="rows critiqued at once (default 4)")
+    evaluate.add_argument("--limit", type=int, default=None, help="critique at most N rows this run")
+    evaluate.add_argument("--columns", default=None, help="map your columns: id=ticket,draft=reply,customer=message")
+    evaluate.add_argument("--csv", default=None, help="also export the results as CSV to this file")
 
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", default="127.0.0.1")
@@ -78,7 +100,67 @@ def _run(args: argparse.Namespace) -> int:
         print(f"LLM: {status.endpoint}")
         print(f"{'answers' if status.answers else 'DOES NOT ANSWER'}: {status.detail} ({status.latency_s:.1f} s)")
         return 0 if status.answers else EXIT_ERROR
+    if args.command in ("critique", "rewrite", "ask"):
+        try:
+            return _feedback(coach, args)
+        finally:
+            coach.close()
+    if args.command == "evaluate":
+        return _evaluate(coach, args)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _feedback(coach: Coach, args: argparse.Namespace) -> int:
+    if args.command == "ask":
+        result: Critique | Rewrite | Answer = coach.ask(args.question)
+    else:
+        draft = sys.stdin.read() if args.file == "-" else _read_draft(args.file)
+        call = coach.critique if args.command == "critique" else coach.rewrite
+        result = call(draft, args.customer)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(render_text(result))
+    return 0
+
+
+def _read_draft(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}", field="file") from exc
+
+
+def _evaluate(coach: Coach, args: argparse.Namespace) -> int:
+    """Run a batch with a progress line on stderr; the summary goes to stdout."""
+    import time
+
+    from coach.batch import BatchProgress
+    from coach.batch_io import parse_columns
+
+    tty, shown = sys.stderr.isatty(), [0.0]
+
+    def show(progress: BatchProgress) -> None:
+        if progress.done < progress.total and time.monotonic() - shown[0] < (0.5 if tty else 10):
+            return
+        shown[0] = time.monotonic()
+        print(("\r" if tty else "") + progress.text(), end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    options = {"resume": args.resume, "retry_failed": args.retry_failed, "concurrency": args.concurrency}
+    columns = parse_columns(args.columns) if args.columns else None
+    try:
+        summary = coach.evaluate_file(
+            args.source, args.output, limit=args.limit, columns=columns, csv_path=args.csv, progress=show, **options
+        )
+    except KeyboardInterrupt:
+        print(f"\nfinished rows are kept in {args.output}; rerun with --resume to go on", file=sys.stderr)
+        raise
+    finally:
+        coach.close()
+    if tty:
+        print(file=sys.stderr)
+    print(summary.text())
+    return 0
 
 
 def _print_passages(passages: list[Passage], *, as_json: bool) -> None:

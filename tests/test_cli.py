@@ -82,3 +82,34 @@ def test_unreadable_index_location_is_a_clear_message(knowledge_dir: Path, tmp_p
     result = run_cli("index", env_extra={"COACH_KNOWLEDGE_DIR": str(knowledge_dir), "COACH_INDEX_DIR": str(blocker)})
     assert result.returncode == 1
     assert "not a directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_critique_rewrite_and_ask_from_the_command_line(indexed_coach, tmp_path: Path) -> None:
+    """Against the fake OpenAI server (tests/fake_openai.py), on the session's index: a thin shell, JSON out."""
+    from tests.fake_openai import Behaviour, fake_openai_server
+
+    draft = tmp_path / "draft.txt"
+    draft.write_text("It's not our fault the courier lost it. Please be patient.", encoding="utf-8")
+    env = {
+        "COACH_KNOWLEDGE_DIR": str(indexed_coach.settings.knowledge_dir),
+        "COACH_DATA_DIR": str(indexed_coach.settings.data_dir),
+        "COACH_CRITIC": "scorer",
+        "COACH_LLM_MAX_RETRIES": "0",
+    }
+    with fake_openai_server(Behaviour(content="Stay calm and acknowledge the feelings [1].", yes_probability=0.9)) as (
+        url,
+        _,
+    ):
+        env["COACH_LLM_BASE_URL"] = url
+        critique = run_cli("critique", str(draft), "--json", env_extra=env)
+        assert critique.returncode == 0, critique.stderr
+        result = json.loads(critique.stdout)
+        text = draft.read_text(encoding="utf-8")
+        assert result["issues"] and all(text[i["start"] : i["end"]] == i["quote"] for i in result["issues"])
+        asked = run_cli("ask", "How do I calm an angry customer?", env_extra=env)
+        assert asked.returncode == 0, asked.stderr
+        assert "[1]" in asked.stdout
+    missing = run_cli("critique", str(tmp_path / "nope.txt"), env_extra=env)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: cannot read")
+    empty = run_cli("critique", "-", env_extra=env, stdin="   ")
+    assert empty.returncode == 1 and "draft is empty" in empty.stderr
