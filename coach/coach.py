@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from coach.answers import build_answer, numbered_passages
+from coach.cache import ResultCache, cache_key
 from coach.critic import (
     NO_CUSTOMER_MESSAGE,
     Calibration,
@@ -94,30 +92,6 @@ class Clock:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - began, 4)
 
 
-class MemoryCache:
-    """A small thread-safe LRU of finished results (JSON text), so a repeated request costs no LLM call."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[str, str] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> str | None:
-        """The cached value, refreshed as recently used."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-            return self._items.get(key)
-
-    def put(self, key: str, value: str) -> None:
-        """Remember a value, forgetting the least recently used beyond the size."""
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 def _while_running(
     work: Callable[[], ResultT], partial: Partial, clock: Clock, passages: list[Passage], message: str
 ) -> Generator[Progress, None, ResultT]:
@@ -184,7 +158,7 @@ class Coach:
         self._index_checked = False
         self._llm: LLMProvider | None = None
         self._json_modes = JsonModes()
-        self._results = MemoryCache()
+        self._results: ResultCache | None = None
 
     @property
     def store(self) -> PassageStore:
@@ -220,6 +194,9 @@ class Coach:
         """Stop what this Coach started (the embedded LLM server)."""
         if self._llm is not None:
             self._llm.close()
+        if self._results is not None:
+            self._results.close()
+            self._results = None
 
     def load_documents(self) -> tuple[list[Document], dict[str, str]]:
         """Readable documents of the knowledge folder, and the reason each unreadable one was skipped."""
@@ -326,6 +303,13 @@ class Coach:
         """Scores, quoted issues and strengths for a draft, each issue citing the guideline passages it rests on."""
         return _final(self.critique_stream(draft, customer_message), Critique)
 
+    @property
+    def results(self) -> ResultCache:
+        """The on-disk cache of finished results (``<data_dir>/cache.sqlite3``)."""
+        if self._results is None:
+            self._results = ResultCache.in_data_dir(self.settings.data_dir)
+        return self._results
+
     def _cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
         """Same model, prompts, rubric, calibration, passages and input: same result."""
         versions = self._prompt_version("system", "yesno", "critique", "rewrite", "ask")
@@ -339,7 +323,7 @@ class Coach:
             [p.id for p in passages],
             *texts,
         ]
-        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+        return cache_key(*parts)
 
     def critique_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
         """``critique`` step by step: passages first (within a second), then LLM progress, then the result."""
@@ -353,9 +337,9 @@ class Coach:
             message=f"{len(passages)} guideline passages found",
         )
         key = self._cache_key("critique", passages, draft, customer)
-        cached = self._results.get(key)
+        cached = self.results.get(key) if self.settings.cache else None
         if cached is not None:
-            critique = Critique.model_validate_json(cached).model_copy(update={"latency_s": clock.elapsed()})
+            critique = Critique.model_validate(cached).model_copy(update={"latency_s": clock.elapsed()})
             yield Progress(
                 stage="done",
                 result=critique,
@@ -371,8 +355,8 @@ class Coach:
         else:
             stream = self._scorer_critique(draft, customer, language, vector, passages, clock)
         for event in stream:
-            if event.result is not None:
-                self._results.put(key, event.result.model_dump_json())
+            if event.result is not None and self.settings.cache:
+                self.results.put(key, event.result.model_dump(mode="json"))
             yield event
 
     def _check_inputs(self, draft: str, customer_message: str | None) -> tuple[str, str | None]:
