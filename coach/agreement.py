@@ -49,8 +49,9 @@ class BatchSummary(BaseModel):
     run_skipped: int = Field(default=0, description="Rows skipped because the results file already had them.")
     run_seconds: float = 0.0
     notes: list[str] = Field(default_factory=list, description="What was noticed reading the input.")
-    output: str = ""
-    csv: str | None = None
+    output: str = Field(default="", description="The results file (JSONL).")
+    summary_file: str = Field(default="", description="Where this summary was saved (JSON).")
+    csv: str | None = Field(default=None, description="The CSV export, when one was asked for.")
 
     def text(self) -> str:
         """A few readable lines for the CLI."""
@@ -71,6 +72,9 @@ class BatchSummary(BaseModel):
             lines.append("most cited: " + ", ".join(f"{p.passage_id} ({p.replies})" for p in self.most_cited[:5]))
         for message, count in list(self.errors.items())[:5]:
             lines.append(f"  failed x{count}: {message}")
+        lines += [f"note: {note}" for note in self.notes]
+        files = [("results", self.output), ("summary", self.summary_file), ("csv", self.csv)]
+        lines.append("  ".join(f"{label}: {path}" for label, path in files if path))
         return "\n".join(lines)
 
 

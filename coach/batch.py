@@ -92,6 +92,20 @@ class BatchProgress(BaseModel):
             return None
         return (self.total - self.done) * self.elapsed_s / self.done
 
+    def text(self) -> str:
+        """One plain-text progress line: ``37/200 rows  2 failed  41.3 rows/min  ETA 3m57s``."""
+        eta = "-" if self.eta_s is None else _duration(self.eta_s)
+        skipped = f"  ({self.skipped} already done)" if self.skipped else ""
+        return (
+            f"{self.done}/{self.total} rows  {self.failed} failed  {self.rows_per_min:.1f} rows/min  ETA {eta}{skipped}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
 
 # --------------------------------------------------------------------------- evaluate
 
@@ -279,6 +293,8 @@ def evaluate_file(
         todo = todo[:limit]
     state = BatchProgress(total=len(todo), skipped=len(table.rows) - len(todo))
     started = time.perf_counter()
+    if progress is not None:
+        progress(state)
     with ResultWriter(output) as writer:
         for result in evaluate(coach, todo, concurrency=concurrency, retry=retry):
             writer.append(result)
@@ -287,16 +303,14 @@ def evaluate_file(
             state.elapsed_s = time.perf_counter() - started
             if progress is not None:
                 progress(state)
-    summary = write_summary(output, csv_path)
-    return summary.model_copy(
-        update={
-            "run_rows": state.done,
-            "run_failed": state.failed,
-            "run_skipped": state.skipped,
-            "run_seconds": round(time.perf_counter() - started, 3),
-            "notes": table.notes,
-        }
-    )
+    run = {
+        "run_rows": state.done,
+        "run_failed": state.failed,
+        "run_skipped": state.skipped,
+        "run_seconds": round(time.perf_counter() - started, 3),
+        "notes": table.notes,
+    }
+    return write_summary(output, csv_path, **run)
 
 
 def _wanted(row: BatchRow, previous: Mapping[str, BatchResult], resume: bool, retry_failed: bool) -> bool:
@@ -307,16 +321,15 @@ def _wanted(row: BatchRow, previous: Mapping[str, BatchResult], resume: bool, re
     return retry_failed and not before.ok
 
 
-def write_summary(output: Path, csv_path: str | Path | None = None) -> BatchSummary:
+def write_summary(output: Path, csv_path: str | Path | None = None, **run: Any) -> BatchSummary:
     """Summarize a results file (latest line per id) into ``<name>.summary.json``, and export CSV if asked."""
     results = list(read_results(output).values())
     criteria = load_rubric().ids
-    summary = summarize(results, criteria).model_copy(
-        update={"output": str(output), "csv": str(csv_path) if csv_path else None}
-    )
+    target = summary_path(output)
+    files = {"output": str(output), "summary_file": str(target), "csv": str(csv_path) if csv_path else None}
+    summary = summarize(results, criteria).model_copy(update=files | run)
     if csv_path is not None:
         write_csv(results, Path(csv_path), criteria)
-    target = summary_path(output)
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_text(json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(temporary, target)

@@ -29,6 +29,7 @@ class Behaviour:
     retry_after: str | None = None
     raw_body: str | None = None  # sent as-is instead of a completion (malformed answers)
     finish_reason: str = "stop"
+    die_after: int | None = None  # drop every request after the first N without answering (a server killed mid-run)
     requests: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,6 +112,10 @@ def fake_openai_server(behaviour: Behaviour | None = None) -> Iterator[tuple[str
             request = json.loads(self.rfile.read(length) or b"{}")
             with state.lock:
                 state.requests.append(request)
+                dead = state.die_after is not None and len(state.requests) > state.die_after
+            if dead:
+                self.close_connection = True  # no status line, no body: the client sees the connection drop
+                return
             if state.delay_s:
                 time.sleep(state.delay_s)
             status = state.status_for(request) if state.status_for is not None else state.status
@@ -151,3 +156,33 @@ def fake_openai_server(behaviour: Behaviour | None = None) -> Iterator[tuple[str
     finally:
         server.shutdown()
         server.server_close()
+
+
+def quoted_section(text: str, name: str) -> str:
+    """The text between ``<<<NAME`` and ``NAME>>>`` of a prompt (the draft, the customer message)."""
+    start, end = text.find(f"<<<{name}\n"), text.find(f"\n{name}>>>")
+    return text[start + len(name) + 4 : end] if 0 <= start < end else ""
+
+
+def critique_answer(request: dict, criteria: list[str], score: int = 3) -> str:
+    """A valid English answer of the JSON critic for this request: every criterion scored, one quoted issue."""
+    prompt = last_user_text(request)
+    draft = quoted_section(prompt, "DRAFT")
+    passage_ids = [line[1:].split("]", 1)[0] for line in prompt.splitlines() if line.startswith("[") and "]" in line]
+    answer = {
+        "scores": [
+            {"criterion": c, "score": score, "reason": "The reply handles this part well enough."} for c in criteria
+        ],
+        "issues": [
+            {
+                "criterion": criteria[0],
+                "severity": "medium",
+                "quote": " ".join(draft.split()[:3]),
+                "explanation": "The opening does not acknowledge how the customer feels.",
+                "suggestion": "Start by saying you understand the frustration.",
+                "passage_ids": passage_ids[:1],
+            }
+        ],
+        "strengths": ["The reply gives a clear next step."],
+    }
+    return json.dumps(answer)

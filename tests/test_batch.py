@@ -7,13 +7,18 @@ fast); the fault tests at the end run the real Coach against the fake OpenAI ser
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import json
+import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from coach import Coach, Settings
 from coach.batch import BatchProgress, RetryPolicy, evaluate, evaluate_file, summary_path
 from coach.batch_io import (
     BatchResult,
@@ -25,9 +30,12 @@ from coach.batch_io import (
     rows_from_records,
     stable_id,
 )
+from coach.embeddings import Embedder
 from coach.errors import InputError, InvalidModelOutput, LLMError
 from coach.models import Critique, Issue, Score, Usage
 from coach.prompts import load_rubric
+from tests.conftest import KNOWLEDGE
+from tests.fake_openai import Behaviour, critique_answer, fake_openai_server, last_user_text, quoted_section
 
 CRITERIA = load_rubric().ids
 FAST_RETRY = RetryPolicy(attempts=4, base_s=0.01, max_s=0.05)
@@ -89,9 +97,11 @@ class ScriptedCritic:
 
 
 def write_csv_file(path: Path, rows: list[dict[str, str]], delimiter: str = ",", encoding: str = "utf-8") -> Path:
-    header = list(rows[0])
-    lines = [delimiter.join(header)] + [delimiter.join(row[h] for h in header) for row in rows]
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), delimiter=delimiter)
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(text.getvalue().encode(encoding))
     return path
 
 
@@ -404,3 +414,202 @@ def test_ctrl_c_keeps_finished_rows_and_resume_finishes(tmp_path: Path, replies:
     summary = evaluate_file(ScriptedCritic(), replies, output, resume=True)
     assert summary.run_skipped == 4 and summary.rows == 13
     assert len(lines_of(output)) == 13
+
+
+# --------------------------------------------------------------------------- the real Coach against the fake server
+
+TOPICS = ["refund", "delivery", "password reset", "invoice", "broken screen", "late parcel", "upgrade", "login"]
+
+
+def english_rows(n: int) -> list[dict[str, str]]:
+    """Distinct English drafts (distinct, so no row is answered from another row's cache entry)."""
+    return [
+        {
+            "id": f"T-{i}",
+            "draft": f"Hello, thanks for writing about the {TOPICS[i % len(TOPICS)]} (case {i}). "
+            f"We have checked it and will update you within {i + 2} days.",
+            "customer_message": f"Where is my {TOPICS[i % len(TOPICS)]}? I have waited for ages.",
+            "human_acknowledgement_empathy": str(1 + i % 5),
+        }
+        for i in range(n)
+    ]
+
+
+def critique_requests(behaviour: Behaviour) -> list[dict]:
+    with behaviour.lock:
+        return [r for r in behaviour.requests if "<<<DRAFT" in last_user_text(r)]
+
+
+def drafts_of(requests: list[dict]) -> list[str]:
+    return [quoted_section(last_user_text(r), "DRAFT") for r in requests]
+
+
+@pytest.fixture(scope="module")
+def indexed_coach(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Coach:
+    """A Coach over an index of one guideline document (quick to build; retrieval is real all the same)."""
+    root = tmp_path_factory.mktemp("batch-index")
+    (root / "knowledge").mkdir()
+    shutil.copy(KNOWLEDGE / "ru-handle-complaints-quickly.md", root / "knowledge")
+    coach = Coach(Settings(knowledge_dir=root / "knowledge", data_dir=root / "data"), embedder=embedder)
+    coach.index()
+    return coach
+
+
+@pytest.fixture
+def json_llm() -> Iterator[tuple[str, Behaviour]]:
+    behaviour = Behaviour(respond=lambda request: critique_answer(request, list(CRITERIA)))
+    with fake_openai_server(behaviour) as served:
+        yield served
+
+
+def json_coach(indexed: Coach, embedder: Embedder, url: str, data_dir: Path, timeout_s: float = 5.0) -> Coach:
+    """A Coach on the module's index with its own data dir (own result cache) and the fake JSON critic.
+
+    The openai client's own retries are off, so the retries seen are the batch's.
+    """
+    settings = Settings(
+        knowledge_dir=indexed.settings.knowledge_dir,
+        index_dir=indexed.settings.resolved_index_dir,
+        data_dir=data_dir,
+        llm_base_url=url,
+        llm_max_retries=0,
+        llm_timeout_s=timeout_s,
+        critic="json",
+    )
+    return Coach(settings, embedder=embedder)
+
+
+@pytest.mark.slow
+def test_real_coach_scores_a_file(indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path: Path):
+    url, behaviour = json_llm
+    coach = json_coach(indexed_coach, embedder, url, tmp_path)
+    rows = english_rows(6) + [
+        {"id": "T-empty", "draft": " ", "customer_message": "", "human_acknowledgement_empathy": ""}
+    ]
+    source = write_csv_file(tmp_path / "replies.csv", rows)
+    summary = coach.evaluate_file(source, tmp_path / "results.jsonl", concurrency=3, csv_path=tmp_path / "r.csv")
+    assert (summary.rows, summary.succeeded, summary.failed) == (7, 6, 1)
+    results = read_results(tmp_path / "results.jsonl")
+    drafts = {r["id"]: r["draft"] for r in rows}
+    for result in results.values():
+        if not result.ok:
+            assert result.id == "T-empty" and "empty" in (result.error or "") and result.scores == {}
+            continue
+        assert set(result.scores) == set(CRITERIA) and result.critic == "json" and result.model
+        assert result.prompt_version and result.tokens.calls == 1 and result.language == "en"
+        for issue in result.issues:
+            assert drafts[result.id][issue.start : issue.end] == issue.quote
+    assert len(critique_requests(behaviour)) == 6
+    assert summary.criteria["acknowledgement_empathy"].human_pairs == 6
+    assert summary.most_cited, "issues cite retrieved passages"
+
+
+@pytest.mark.slow
+def test_429_with_retry_after_is_retried(indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path: Path):
+    url, behaviour = json_llm
+    behaviour.retry_after = "0.3"
+    behaviour.status_for = lambda request: 429 if len(behaviour.requests) <= 3 else 200
+    coach = json_coach(indexed_coach, embedder, url, tmp_path)
+    started = time.perf_counter()
+    results = list(coach.evaluate(english_rows(3), concurrency=3, retry=FAST_RETRY))
+    assert all(r.ok for r in results) and sorted(r.id for r in results) == ["T-0", "T-1", "T-2"]
+    assert sum(r.attempts for r in results) == 6  # each row: one 429, then an answer
+    assert time.perf_counter() - started >= 0.3  # Retry-After beats the 50 ms backoff cap of FAST_RETRY
+
+
+@pytest.mark.slow
+def test_500_on_one_row_makes_an_error_row_after_retries(
+    indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path: Path
+):
+    url, behaviour = json_llm
+    behaviour.status_for = lambda request: 500 if "case 1)" in last_user_text(request) else 200
+    coach = json_coach(indexed_coach, embedder, url, tmp_path)
+    results = {r.id: r for r in coach.evaluate(english_rows(3), concurrency=2, retry=FAST_RETRY)}
+    assert results["T-0"].ok and results["T-2"].ok
+    failed = results["T-1"]
+    assert failed.error and "500" in failed.error and failed.attempts == FAST_RETRY.attempts
+    assert failed.scores == {} and failed.overall is None
+    assert sum("case 1)" in d for d in drafts_of(critique_requests(behaviour))) == FAST_RETRY.attempts
+
+
+@pytest.mark.slow
+def test_malformed_json_is_an_error_row_without_batch_retries(
+    indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path: Path
+):
+    url, behaviour = json_llm
+
+    def answer(request: dict) -> str:
+        if "case 0)" in last_user_text(request) or "case 0)" in json.dumps(request["messages"]):
+            return '{"scores": [{"criterion": "nope", '
+        return critique_answer(request, list(CRITERIA))
+
+    behaviour.respond = answer
+    coach = json_coach(indexed_coach, embedder, url, tmp_path)
+    results = {r.id: r for r in coach.evaluate(english_rows(2), concurrency=2, retry=FAST_RETRY)}
+    assert results["T-1"].ok
+    assert results["T-0"].error_type == "InvalidModelOutput" and results["T-0"].attempts == 1
+
+
+@pytest.mark.slow
+def test_a_slow_answer_times_out_and_the_retry_succeeds(
+    indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path: Path
+):
+    url, behaviour = json_llm
+    slowed: set[str] = set()
+
+    def answer(request: dict) -> str:
+        draft = quoted_section(last_user_text(request), "DRAFT")
+        if "case 1)" in draft and draft not in slowed:
+            slowed.add(draft)
+            time.sleep(1.5)
+        return critique_answer(request, list(CRITERIA))
+
+    behaviour.respond = answer
+    coach = json_coach(indexed_coach, embedder, url, tmp_path, timeout_s=0.5)
+    results = {r.id: r for r in coach.evaluate(english_rows(3), concurrency=3, retry=FAST_RETRY)}
+    assert all(r.ok for r in results.values())
+    assert results["T-1"].attempts == 2 and results["T-0"].attempts == 1
+
+
+@pytest.mark.slow
+def test_server_dies_mid_run_then_retry_failed_completes(
+    indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path: Path
+):
+    url, behaviour = json_llm
+    behaviour.die_after = 4
+    coach = json_coach(indexed_coach, embedder, url, tmp_path)
+    source = write_csv_file(tmp_path / "replies.csv", english_rows(10))
+    output = tmp_path / "results.jsonl"
+    first = evaluate_file(coach, source, output, concurrency=2, retry=FAST_RETRY)
+    assert (first.succeeded, first.failed) == (4, 6)
+    assert all(
+        "reach" in (r.error or "") or "fail" in (r.error or "") for r in read_results(output).values() if not r.ok
+    )
+    assert len(lines_of(output)) == 10  # every row once: no lost and no duplicate rows
+
+    behaviour.die_after = None  # the server is back
+    second = evaluate_file(coach, source, output, retry_failed=True, concurrency=2, retry=FAST_RETRY)
+    assert (second.run_rows, second.succeeded, second.failed) == (6, 10, 0)
+    assert len(lines_of(output)) == 16 and len(read_results(output)) == 10
+
+
+@pytest.mark.slow
+def test_rerunning_a_file_is_answered_from_the_cache(indexed_coach: Coach, embedder: Embedder, json_llm, tmp_path):
+    url, behaviour = json_llm
+    coach = json_coach(indexed_coach, embedder, url, tmp_path)
+    source = write_csv_file(tmp_path / "replies.csv", english_rows(4))
+    evaluate_file(coach, source, tmp_path / "first.jsonl", concurrency=2)
+    asked = len(critique_requests(behaviour))
+    again = evaluate_file(coach, source, tmp_path / "second.jsonl", concurrency=2)
+    assert again.succeeded == 4 and len(critique_requests(behaviour)) == asked == 4
+
+
+@pytest.mark.slow
+def test_a_new_process_reruns_a_file_from_the_disk_cache(indexed_coach, embedder, json_llm, tmp_path: Path):
+    url, behaviour = json_llm
+    source = write_csv_file(tmp_path / "replies.csv", english_rows(3))
+    evaluate_file(json_coach(indexed_coach, embedder, url, tmp_path / "data"), source, tmp_path / "first.jsonl")
+    asked = len(critique_requests(behaviour))
+    fresh = json_coach(indexed_coach, embedder, url, tmp_path / "data")  # a new Coach: nothing in memory
+    summary = evaluate_file(fresh, source, tmp_path / "second.jsonl")
+    assert summary.succeeded == 3 and len(critique_requests(behaviour)) == asked == 3
