@@ -147,16 +147,19 @@ def _run(coach: Critic, rows: Iterable[BatchRow], concurrency: int, retry: Retry
     for worker in workers:
         worker.start()
     pending = iter(rows)
-    in_flight = 0
+    in_flight = finished = 0
     try:
         while True:
-            while in_flight < 2 * concurrency and (row := next(pending, None)) is not None:
+            # the first row runs alone: the Coach opens its index, LLM and caches once instead of racing N threads
+            capacity = 2 * concurrency if finished else 1
+            while in_flight < capacity and (row := next(pending, None)) is not None:
                 tasks.put(row)
                 in_flight += 1
             if in_flight == 0:
                 return
             outcome = _next(done)
             in_flight -= 1
+            finished += 1
             if isinstance(outcome, BaseException):
                 raise outcome
             yield outcome

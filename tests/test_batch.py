@@ -10,7 +10,12 @@ import codecs
 import csv
 import io
 import json
+import os
+import random
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -613,3 +618,57 @@ def test_a_new_process_reruns_a_file_from_the_disk_cache(indexed_coach, embedder
     fresh = json_coach(indexed_coach, embedder, url, tmp_path / "data")  # a new Coach: nothing in memory
     summary = evaluate_file(fresh, source, tmp_path / "second.jsonl")
     assert summary.succeeded == 3 and len(critique_requests(behaviour)) == asked == 3
+
+
+# --------------------------------------------------------------------------- the CLI, killed and resumed
+
+
+def count_lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+@pytest.mark.slow
+def test_cli_killed_at_random_points_resumes_with_every_row_exactly_once(indexed_coach, json_llm, tmp_path: Path):
+    url, behaviour = json_llm
+    behaviour.delay_s = 0.05
+    rows = english_rows(24)
+    source = write_csv_file(tmp_path / "replies.csv", rows)
+    output = tmp_path / "results.jsonl"
+    env = {
+        **os.environ,
+        "COACH_KNOWLEDGE_DIR": str(indexed_coach.settings.knowledge_dir),
+        "COACH_INDEX_DIR": str(shutil.copytree(indexed_coach.settings.resolved_index_dir, tmp_path / "index")),
+        "COACH_DATA_DIR": str(tmp_path / "data"),
+        "COACH_LLM_BASE_URL": url,
+        "COACH_LLM_MAX_RETRIES": "0",
+        "COACH_CRITIC": "json",
+    }
+    command = [sys.executable, "-m", "coach.cli", "evaluate", str(source), "-o", str(output), "--resume"]
+    chance = random.Random(6)
+    for _ in range(2):
+        target = count_lines(output) + chance.randint(1, 8)
+        process = subprocess.Popen(
+            [*command, "--concurrency", "3"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while count_lines(output) < target and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+    assert "24 rows: 24 scored, 0 failed" in final.stdout
+    ids = [line["id"] for line in lines_of(output)]  # every line parses: no half line survived
+    assert sorted(ids) == sorted(row["id"] for row in rows)  # every row exactly once
+
+
+def test_cli_stops_on_a_bad_file_with_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from coach.cli import main
+
+    source = write_csv_file(tmp_path / "replies.csv", [{"ticket": "1", "reply": "Hello"}])
+    assert main(["evaluate", str(source), "-o", str(tmp_path / "out.jsonl")]) == 1
+    assert "error: replies.csv: no 'draft' column" in capsys.readouterr().err
+    assert main(["evaluate", str(source), "-o", str(tmp_path / "out.jsonl"), "--columns", "draft"]) == 1
+    assert "role=column" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
