@@ -18,7 +18,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
+STOP_AFTER_FAILURES = 20
+LLM_DOWN = ("LLMError", "ModelIntegrityError")  # failures of the LLM itself, not of one row's content
 
 
 class Critic(Protocol):
@@ -118,12 +120,33 @@ def evaluate(
     concurrency: int = DEFAULT_CONCURRENCY,
     limit: int | None = None,
     retry: RetryPolicy | None = None,
+    stop_after: int | None = STOP_AFTER_FAILURES,
 ) -> Iterator[BatchResult]:
-    """Critique rows (dicts, a DataFrame, or ``BatchRow``s); yields results in order of completion."""
+    """Critique rows (dicts, a DataFrame, or ``BatchRow``s); yields results in order of completion.
+
+    When ``stop_after`` rows in a row fail because the LLM itself fails (down, rate-limited beyond the
+    retries, a wrong key), the run stops with that ``LLMError`` instead of writing an error for every row.
+    """
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InputError(f"concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}", field="concurrency")
     batch = _as_rows(rows, columns)
-    return _run(coach, batch[:limit] if limit is not None else batch, concurrency, retry or RetryPolicy())
+    results = _run(coach, batch[:limit] if limit is not None else batch, concurrency, retry or RetryPolicy())
+    return _stop_when_llm_is_down(results, stop_after) if stop_after else results
+
+
+def _stop_when_llm_is_down(results: Generator[BatchResult, None, None], stop_after: int) -> Iterator[BatchResult]:
+    failures = 0
+    try:
+        for result in results:
+            yield result
+            failures = failures + 1 if result.error_type in LLM_DOWN else 0
+            if failures >= stop_after:
+                raise LLMError(
+                    f"stopped: the LLM failed {failures} rows in a row (last: {result.error}); finished rows are "
+                    "kept, rerun with --resume --retry-failed once it answers"
+                )
+    finally:
+        results.close()
 
 
 def _as_rows(rows: Any, columns: Mapping[str, str] | None) -> list[BatchRow]:
@@ -135,7 +158,9 @@ def _as_rows(rows: Any, columns: Mapping[str, str] | None) -> list[BatchRow]:
     return rows_from_records(rows, columns).rows
 
 
-def _run(coach: Critic, rows: Iterable[BatchRow], concurrency: int, retry: RetryPolicy) -> Iterator[BatchResult]:
+def _run(
+    coach: Critic, rows: Iterable[BatchRow], concurrency: int, retry: RetryPolicy
+) -> Generator[BatchResult, None, None]:
     """Feed rows to worker threads, at most ``2 x concurrency`` in flight, and yield what finishes."""
     tasks: queue.Queue[BatchRow | None] = queue.Queue()
     done: queue.Queue[BatchResult | BaseException] = queue.Queue()
@@ -277,6 +302,7 @@ def evaluate_file(
     columns: Mapping[str, str] | None = None,
     csv_path: str | Path | None = None,
     retry: RetryPolicy | None = None,
+    stop_after: int | None = STOP_AFTER_FAILURES,
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchSummary:
     """Score a CSV/JSONL file into append-only JSONL plus ``<name>.summary.json`` (and a CSV when asked).
@@ -299,7 +325,7 @@ def evaluate_file(
     if progress is not None:
         progress(state)
     with ResultWriter(output) as writer:
-        for result in evaluate(coach, todo, concurrency=concurrency, retry=retry):
+        for result in evaluate(coach, todo, concurrency=concurrency, retry=retry, stop_after=stop_after):
             writer.append(result)
             state.done += 1
             state.failed += not result.ok

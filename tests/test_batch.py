@@ -324,6 +324,23 @@ def test_backoff_grows_with_jitter_and_is_capped():
     assert RetryPolicy(max_s=60).delay(1, 3600.0) <= 60.25  # a Retry-After of an hour is capped
 
 
+def test_a_run_stops_when_the_llm_is_down_and_resumes_later(tmp_path: Path):
+    source = write_csv_file(tmp_path / "replies.csv", [{"id": str(i), "draft": f"Reply {i}"} for i in range(30)])
+    output = tmp_path / "results.jsonl"
+    down = ScriptedCritic({f"Reply {i}": [LLMError("401 bad key", status=401)] for i in range(30)})
+    with pytest.raises(LLMError, match="failed 5 rows in a row"):
+        evaluate_file(down, source, output, concurrency=2, retry=FAST_RETRY, stop_after=5)
+    assert len(lines_of(output)) == 5  # the failures seen are kept; nothing is written for the rest
+    summary = evaluate_file(ScriptedCritic(), source, output, resume=True, retry_failed=True)
+    assert (summary.run_rows, summary.succeeded, summary.failed) == (30, 30, 0)
+
+
+def test_failures_of_single_rows_do_not_stop_the_run():
+    critic = ScriptedCritic({f"Reply {i}": [InvalidModelOutput("bad JSON")] for i in range(10)})
+    results = list(evaluate(critic, [{"draft": f"Reply {i}"} for i in range(10)], stop_after=3))
+    assert len(results) == 10 and not any(r.ok for r in results)
+
+
 def test_a_bug_stops_the_run_instead_of_becoming_a_score():
     critic = ScriptedCritic({"bug": [ZeroDivisionError("oops")]})
     with pytest.raises(ZeroDivisionError):
