@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
-import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from coach.answers import build_answer, numbered_passages
 from coach.cache import ResultCache, cache_key
@@ -23,7 +21,7 @@ from coach.critic import (
     load_calibration,
 )
 from coach.embeddings import Embedder, shared_embedder
-from coach.errors import CoachError, InputError, KnowledgeError
+from coach.errors import InputError, KnowledgeError
 from coach.feedback import MAX_CITED, build_feedback, overall_score
 from coach.grounding import language_matches, mask_pii, unmask
 from coach.index import PassageStore
@@ -47,6 +45,7 @@ from coach.knowledge import (
 from coach.language import detect_language, language_name
 from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
+from coach.progress import Clock, final_result, while_running
 from coach.prompts import Rubric, load_prompt, load_rubric
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.rewriting import (
@@ -64,76 +63,9 @@ log = logging.getLogger(__name__)
 
 MAX_K = 50
 CRITIQUE_K = 5
+_SEPARATOR = "\n\u0000\n"  # joins draft and message for masking; no PII pattern spans it
 JSON_CRITIQUE_TOKENS = 900
-PROGRESS_INTERVAL_S = 0.5
 ASK_TOKENS = 400
-
-ResultT = TypeVar("ResultT")
-
-
-class Clock:
-    """Elapsed time of one request and seconds spent per stage."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.timings: dict[str, float] = {}
-
-    def elapsed(self) -> float:
-        """Seconds since the request started."""
-        return round(time.perf_counter() - self.started, 3)
-
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Add the time spent inside the block to the named stage."""
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - began, 4)
-
-
-def _while_running(
-    work: Callable[[], ResultT], partial: Partial, clock: Clock, passages: list[Passage], message: str
-) -> Generator[Progress, None, ResultT]:
-    """Run a blocking LLM call in a thread and report progress twice a second until it returns.
-
-    When the listener stops (a page's cancel button closes the generator), the streaming call is told
-    to stop, so the server is not left generating for nobody.
-    """
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed over to the caller's thread below
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True, name="coach-llm")
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(PROGRESS_INTERVAL_S)
-            if worker.is_alive():
-                yield Progress(
-                    stage="llm",
-                    message=f"{message}… {clock.elapsed():.0f} s",
-                    elapsed_s=clock.elapsed(),
-                    passages=passages,
-                    partial_text=partial.text,
-                )
-    finally:
-        partial.cancelled = worker.is_alive()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
-
-
-def _final(events: Iterator[Progress], kind: type[ResultT]) -> ResultT:
-    """The result of a streamed call's last event."""
-    for event in events:
-        if event.stage == "done" and isinstance(event.result, kind):
-            return event.result
-    raise CoachError("the call ended without a result")  # a bug: every stream ends with `done`
 
 
 class Coach:
@@ -301,7 +233,7 @@ class Coach:
 
     def critique(self, draft: str, customer_message: str | None = None) -> Critique:
         """Scores, quoted issues and strengths for a draft, each issue citing the guideline passages it rests on."""
-        return _final(self.critique_stream(draft, customer_message), Critique)
+        return final_result(self.critique_stream(draft, customer_message), Critique)
 
     @property
     def results(self) -> ResultCache:
@@ -313,12 +245,14 @@ class Coach:
     def _cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
         """Same model, prompts, rubric, calibration, passages and input: same result."""
         versions = self._prompt_version("system", "yesno", "critique", "rewrite", "ask")
+        endpoint = self.llm.endpoint()
         parts = [
             kind,
             self.critic_mode,
-            self.llm.endpoint().model,
+            endpoint.model,
+            endpoint.base_url,
             versions,
-            self.calibration.model,
+            self.calibration.model_dump(mode="json", exclude={"measured"}),
             self.settings.redact_pii,
             [p.id for p in passages],
             *texts,
@@ -376,7 +310,7 @@ class Coach:
         self, draft: str, customer: str | None, language: str, vector: Any, passages: list[Passage], clock: Clock
     ) -> Iterator[Progress]:
         usage = Usage()
-        llm_draft, llm_customer = self._for_llm(draft), self._for_llm(customer)
+        llm_draft, llm_customer, _ = self._masked(draft, customer)
         ask = ask_yes_no(self.llm.chat_model(max_tokens=1, logprobs=True, top_logprobs=10))
         signals = None
         with clock.stage("llm"):
@@ -419,9 +353,7 @@ class Coach:
         self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock
     ) -> Iterator[Progress]:
         usage = Usage()
-        masked_draft, pii = self._masked(draft)
-        masked_customer, customer_pii = self._masked(customer)
-        pii |= customer_pii
+        masked_draft, masked_customer, pii = self._masked(draft, customer)
         prompt = load_prompt("critique").render(
             rubric=self.rubric.prompt_text(anchors=False),
             passages=passages_block(passages),
@@ -442,7 +374,7 @@ class Coach:
         partial = Partial()
         chat = self.llm.chat_model(max_tokens=call.max_tokens)
         with clock.stage("llm"):
-            value = yield from _while_running(
+            value = yield from while_running(
                 lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
                 partial,
                 clock,
@@ -474,11 +406,19 @@ class Coach:
         system = load_prompt("system").render(language_name=language_name(language))
         return [SystemMessage(system), HumanMessage(prompt)]
 
-    def _masked(self, text: str | None) -> tuple[str | None, dict[str, str]]:
-        """The text as the LLM may see it, and the placeholders to restore (COACH_REDACT_PII)."""
-        if text is None or not self.settings.redact_pii:
-            return text, {}
-        return mask_pii(text)
+    def _masked(self, draft: str, customer: str | None) -> tuple[str, str | None, dict[str, str]]:
+        """Draft and message as the LLM may see them, and the placeholders to restore (COACH_REDACT_PII).
+
+        Both are masked as one text so a placeholder never stands for two different values.
+        """
+        if not self.settings.redact_pii:
+            return draft, customer, {}
+        if customer is None:
+            masked_draft, pii = mask_pii(draft)
+            return masked_draft, None, pii
+        joined, pii = mask_pii(f"{draft}{_SEPARATOR}{customer}")
+        masked_draft, masked_customer = joined.split(_SEPARATOR, 1)
+        return masked_draft, masked_customer, pii
 
     def _linked_passages(self, vector: Any, criterion_ids: list[str], have: list[Passage]) -> list[Passage]:
         """For flagged criteria whose passages were not retrieved, their passages closest to the draft."""
@@ -492,10 +432,6 @@ class Coach:
                 extra.setdefault(passage.id, passage)
         return list(extra.values())
 
-    def _for_llm(self, text: str | None) -> str | None:
-        """The text as the LLM may see it: masked when COACH_REDACT_PII is on."""
-        return self._masked(text)[0]
-
     def _prompt_version(self, *names: str) -> str:
         versions = [load_prompt(name).version for name in names]
         return "+".join([*versions, self.rubric.version])
@@ -504,7 +440,7 @@ class Coach:
 
     def rewrite(self, draft: str, customer_message: str | None = None) -> Rewrite:
         """An improved reply that keeps the draft's facts, checked before it is called an improvement."""
-        return _final(self.rewrite_stream(draft, customer_message), Rewrite)
+        return final_result(self.rewrite_stream(draft, customer_message), Rewrite)
 
     def rewrite_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
         """``rewrite`` step by step: passages, the new text as it is written, the checks, the result."""
@@ -519,9 +455,7 @@ class Coach:
         )
         language = detect_language(draft)
         usage = Usage()
-        masked_draft, pii = self._masked(draft)
-        masked_customer, customer_pii = self._masked(customer)
-        pii |= customer_pii
+        masked_draft, masked_customer, pii = self._masked(draft, customer)
         prompt = load_prompt("rewrite").render(
             rubric=self.rubric.prompt_text(anchors=False),
             passages=passages_block(passages),
@@ -542,7 +476,7 @@ class Coach:
         partial = Partial()
         chat = self.llm.chat_model(max_tokens=call.max_tokens)
         with clock.stage("llm"):
-            value = yield from _while_running(
+            value = yield from while_running(
                 lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
                 partial,
                 clock,
@@ -576,7 +510,7 @@ class Coach:
 
     def ask(self, question: str) -> Answer:
         """What the guidelines say about a question, with [n] citations of the passages it rests on."""
-        return _final(self.ask_stream(question), Answer)
+        return final_result(self.ask_stream(question), Answer)
 
     def ask_stream(self, question: str) -> Iterator[Progress]:
         """``ask`` step by step: passages, the answer as it is written, the checked result."""
@@ -600,7 +534,7 @@ class Coach:
         partial = Partial()
         chat = self.llm.chat_model(max_tokens=ASK_TOKENS)
         with clock.stage("llm"):
-            reply = yield from _while_running(
+            reply = yield from while_running(
                 lambda: stream_chat(chat, messages, partial), partial, clock, passages, "writing the answer"
             )
             usage.add(usage_of(reply))
@@ -608,7 +542,7 @@ class Coach:
             if not language_matches(text, language):
                 usage.repairs += 1
                 retry = load_prompt("repair_language").render(language_name=language_name(language))
-                reply = yield from _while_running(
+                reply = yield from while_running(
                     lambda: stream_chat(chat, [*messages, reply, HumanMessage(retry)], partial),
                     partial,
                     clock,

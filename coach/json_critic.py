@@ -157,27 +157,27 @@ def ground_critique(
                 reason=shown(item.reason, default),
             )
     issues: list[Issue] = []
-    for item in value.issues:
-        if item.criterion not in rubric.ids:
+    for drafted in value.issues:
+        if drafted.criterion not in rubric.ids:
             continue
-        span = locate_quote(draft, unmask(item.quote, pii))
+        span = locate_quote(draft, unmask(drafted.quote, pii))
         if span is None:
             grounding.quotes_dropped += 1
             continue
         grounding.fuzzy_quotes += span.method == "fuzzy"
-        kept, dropped = filter_citations(item.passage_ids, allowed)
+        kept, dropped = filter_citations(drafted.passage_ids, allowed)
         grounding.citations_dropped += len(dropped)
-        criterion = rubric.criterion(item.criterion)
+        criterion = rubric.criterion(drafted.criterion)
         issues.append(
             Issue(
-                criterion=item.criterion,
+                criterion=drafted.criterion,
                 name=criterion.name.get(language),
-                severity=item.severity,
+                severity=drafted.severity,
                 quote=span.text,
                 start=span.start,
                 end=span.end,
-                explanation=shown(item.explanation, criterion.good.get(language)),
-                suggestion=shown(item.suggestion, criterion.fix.get(language)),
+                explanation=shown(drafted.explanation, criterion.good.get(language)),
+                suggestion=shown(drafted.suggestion, criterion.fix.get(language)),
                 passage_ids=kept,
             )
         )

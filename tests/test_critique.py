@@ -39,7 +39,7 @@ def make_coach(indexed_coach: Coach, embedder: Embedder, url: str, **options: ob
         llm_base_url=url,
         llm_max_retries=0,
         llm_timeout_s=5,
-        **options,
+        **({"cache": False} | options),
     )
     return Coach(settings, embedder=embedder)
 
@@ -94,7 +94,7 @@ def test_scorer_feedback_is_in_the_drafts_language(indexed_coach: Coach, embedde
 
 def test_a_repeated_critique_is_served_from_cache(indexed_coach: Coach, embedder: Embedder, fake_llm) -> None:
     url, behaviour = fake_llm
-    coach = make_coach(indexed_coach, embedder, url, critic="scorer")
+    coach = make_coach(indexed_coach, embedder, url, critic="scorer", cache=True)
     first = coach.critique(RUDE_EN)
     calls = len(behaviour.requests)
     second = coach.critique(RUDE_EN)
