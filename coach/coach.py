@@ -91,6 +91,7 @@ class Coach:
         self._llm: LLMProvider | None = None
         self._json_modes = JsonModes()
         self._results: ResultCache | None = None
+        self._calibration_checked = False
 
     @property
     def store(self) -> PassageStore:
@@ -310,6 +311,7 @@ class Coach:
         self, draft: str, customer: str | None, language: str, vector: Any, passages: list[Passage], clock: Clock
     ) -> Iterator[Progress]:
         usage = Usage()
+        self._check_calibration()
         llm_draft, llm_customer, _ = self._masked(draft, customer)
         ask = ask_yes_no(self.llm.chat_model(max_tokens=1, logprobs=True, top_logprobs=10))
         signals = None
@@ -348,6 +350,21 @@ class Coach:
             latency_s=clock.elapsed(),
         )
         yield Progress(stage="done", result=critique, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+
+    def _check_calibration(self) -> None:
+        """Warn once when the calibration was measured for another model or prompt than the one in use."""
+        if self._calibration_checked:
+            return
+        self._calibration_checked = True
+        measured_for = (self.calibration.model, self.calibration.prompt_version)
+        in_use = (self.llm.endpoint().model, self._prompt_version("system", "yesno"))
+        if measured_for != in_use:
+            log.warning(
+                "critic calibration was measured for %s, not %s: scores are uncalibrated; "
+                "run bench/calibrate_critic.py --write, or set COACH_CRITIC=json for a capable model",
+                measured_for,
+                in_use,
+            )
 
     def _json_critique(
         self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock
