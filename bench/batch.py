@@ -119,12 +119,12 @@ def throughput(settings: Settings, url: str, source: Path, rows: int, concurrenc
     coach = Coach(run)
     coach.ensure_index()
     output = work / f"results-c{concurrency}.jsonl"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = evaluate_file(coach, source, output, concurrency=concurrency)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert summary.succeeded == rows, summary.text()
     latencies = [r.latency_s for r in read_results(output).values()]
-    return {"wall": wall, "rows_per_s": rows / wall, "latency": statistics.mean(latencies), "summary": summary}
+    return {"wall": wall, "rows_per_s": rows / wall, "latency": statistics.mean(latencies), "cpu": cpu / rows}
 
 
 def stage_timings(settings: Settings, url: str, rows: list[dict[str, str]]) -> dict[str, float]:
@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="fixed LLM latency, seconds")
     parser.add_argument("--kills", type=int, default=5)
     args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     server, url = start_server(args.latency)
     with tempfile.TemporaryDirectory(prefix="coach-bench-batch-") as folder:
         work = Path(folder)
@@ -204,7 +205,8 @@ def main() -> None:
         scaling = eight["rows_per_s"] / one["rows_per_s"]
         for label, run in (("concurrency 1", one), ("concurrency 8", eight)):
             rate, latency = run["rows_per_s"], run["latency"]
-            print(f"{label}: {run['wall']:.1f} s, {rate:.2f} rows/s, mean row latency {latency:.3f} s")
+            cpu = run["cpu"] * 1000
+            print(f"{label}: {run['wall']:.1f} s, {rate:.2f} rows/s, row latency {latency:.3f} s, CPU {cpu:.0f} ms/row")
         print(f"scaling x{scaling:.2f} (bar >= 6)    {'PASS' if scaling >= 6 else 'MISS'}")
         print(f"overhead per row {overhead * 1000:.0f} ms (bar <= 50 ms)    {'PASS' if overhead <= 0.05 else 'MISS'}")
         if args.kills:
@@ -215,6 +217,9 @@ def main() -> None:
                 f"{kills['missing']} missing, {kills['duplicates']} duplicated, "
                 f"{kills['partial_lines_cut']} partial last lines cut    {'PASS' if ok else 'FAIL'}"
             )
+    print(
+        f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine slows coach)"
+    )
     server.terminate()
 
 

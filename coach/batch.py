@@ -67,10 +67,9 @@ class RetryPolicy(BaseModel):
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: full jitter, never less than Retry-After."""
         backoff = min(self.max_s, self.base_s * 2 ** (attempt - 1))
-        jittered = random.uniform(backoff / 2, backoff)
         if retry_after is not None:
             return min(self.max_s, retry_after) + random.uniform(0, backoff / 4)
-        return jittered
+        return random.uniform(backoff / 2, backoff)
 
 
 class BatchProgress(BaseModel):
@@ -232,10 +231,8 @@ def critique_row(coach: Critic, row: BatchRow, retry: RetryPolicy, stop: threadi
                 return _error(row, _message(exc, attempt), type(exc).__name__, attempt, started)
             wait = retry.delay(attempt, exc.retry_after)
             log.info("row %s: %s; retry %d in %.1f s", row.id, exc, attempt, wait)
-            if stop is not None and stop.wait(wait):
+            if (stop or threading.Event()).wait(wait):  # a stopped run does not sit out the backoff
                 return _error(row, _message(exc, attempt), type(exc).__name__, attempt, started)
-            if stop is None:
-                time.sleep(wait)
         except CoachError as exc:
             return _error(row, str(exc), type(exc).__name__, attempt, started)
         else:
