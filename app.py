@@ -1,55 +1,388 @@
-"""The coach web page (Gradio). Thin: it only calls the public `coach` API.
+"""The coach web page (Gradio): a Coach tab for agents, a Knowledge tab for trainers, a Batch tab for QA leads.
 
-Today it offers guideline search; the coach, knowledge and batch tabs grow on the same API.
-Run: `python app.py [--host H] [--port P]` or `coach serve`.
+Thin: every button calls the public `coach` API and hands the result to the pure functions of `app_render`.
+Run: `python app.py [--host H] [--port P]` or `coach serve`; `COACH_AUTH=user:password` asks for a login.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+import pandas as pd  # noqa: E402
 
-from coach import Coach, CoachError  # noqa: E402
+import app_render as render  # noqa: E402
+from coach import Coach, CoachError, Critique  # noqa: E402
+from coach.batch import BatchProgress, BatchSummary  # noqa: E402
+
+LLM_CONCURRENCY = 2  # critiques, rewrites and answers at once; more only queue inside the LLM server
+SEARCH_CONCURRENCY = 4  # searches and uploads never wait behind a long critique
+BATCH_POLL_S = 0.5
+
+# Ctrl+Enter (Cmd+Enter on a Mac) submits the box the cursor is in.
+HEAD = """<script>
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  const targets = {draft: "critique-button", customer: "critique-button", question: "ask-button"};
+  const box = event.target.closest && event.target.closest("#draft, #customer, #question");
+  if (!box) return;
+  event.preventDefault();
+  document.getElementById(targets[box.id])?.click();
+});
+</script>"""
+CSS = """
+#draft-highlight .textfield { font-size: 1.05rem; line-height: 1.9; }
+#verdict h2 { margin: 0; }
+"""
 
 
-def build_app(coach: Coach) -> gr.Blocks:
-    """The page, wired to one Coach whose models are already loaded."""
+class Warmup:
+    """Starts the LLM in the background at start-up, so the page opens at once and the first critique does not wait."""
 
-    def search(text: str, k: float) -> tuple[str, list[list[object]]]:
+    def __init__(self, coach: Coach) -> None:
+        self.text = "LLM: starting…"
+        self.thread = threading.Thread(target=self._run, args=(coach,), daemon=True, name="coach-warmup")
+
+    def _run(self, coach: Coach) -> None:
+        status = coach.llm_status()
+        state = "ready" if status.answers else f"not answering: {status.detail}"
+        self.text = f"LLM: {status.endpoint.split(' at ')[0]} — {state}"
+
+
+# --------------------------------------------------------------------------- coach tab
+
+
+def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
+    """Passages first, then live progress, then the highlighted draft, scores and cited issues."""
+    stream = coach.critique_stream(draft, customer or None)
+    try:
+        for event in stream:
+            passages = gr.Accordion(label=f"Guideline passages ({len(event.passages)})", open=event.stage != "done")
+            if event.stage != "done" or not isinstance(event.result, Critique):
+                yield (render.progress_markdown(event), render.passages_markdown(event.passages), passages,
+                       *_empty_critique())  # fmt: skip
+                continue
+            critique = event.result
+            highlight = gr.HighlightedText(
+                value=render.highlight_draft(draft, critique), color_map=render.highlight_colours(critique)
+            )
+            yield (
+                render.progress_markdown(event),
+                render.passages_markdown(critique.passages),
+                passages,
+                render.verdict(critique),
+                highlight,
+                render.issues_markdown(critique),
+                render.scores_markdown(critique).split("\n", 1)[1].strip(),
+                render.strengths_markdown(critique),
+            )
+    except CoachError as exc:
+        yield (render.error_markdown(str(exc)), "", gr.Accordion(), *_empty_critique())
+    finally:
+        stream.close()  # a cancelled request stops the LLM call instead of generating for nobody
+
+
+def _empty_critique() -> tuple[Any, ...]:
+    return "", gr.HighlightedText(value=None), "", "", ""
+
+
+def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
+    """Passages, then the new reply as it is checked, then warnings, the diff and the cited changes."""
+    stream = coach.rewrite_stream(draft, customer or None)
+    try:
+        for event in stream:
+            result = event.result
+            if event.stage != "done" or result is None or isinstance(result, Critique):
+                partial = event.partial_text if not event.partial_text.lstrip().startswith("{") else ""
+                yield (render.progress_markdown(event, "rewrite"), render.passages_markdown(event.passages),
+                       gr.Column(visible=True), "", partial, None, "")  # fmt: skip
+                continue
+            yield (
+                render.progress_markdown(event, "rewrite"),
+                render.passages_markdown(result.passages),
+                gr.Column(visible=True),
+                render.rewrite_warnings_markdown(result),
+                result.text,
+                render.diff_highlight(draft, result.text),
+                render.changes_markdown(result),
+            )
+    except CoachError as exc:
+        yield render.error_markdown(str(exc)), "", gr.Column(visible=False), "", "", None, ""
+    finally:
+        stream.close()
+
+
+# --------------------------------------------------------------------------- knowledge tab
+
+
+def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str]]:
+    """The answer as it is written, then with its citations expandable to the passages."""
+    stream = coach.ask_stream(question)
+    try:
+        for event in stream:
+            if event.stage == "done" and event.result is not None and not isinstance(event.result, Critique):
+                answer = render.answer_markdown(event.result)  # type: ignore[arg-type]
+            else:
+                answer = render.escape(event.partial_text)
+            status = render.progress_markdown(event, "answer")
+            yield status, answer, render.passages_markdown(event.passages, "Passages the answer may cite")
+    except CoachError as exc:
+        yield render.error_markdown(str(exc)), "", ""
+    finally:
+        stream.close()
+
+
+def search_view(coach: Coach, text: str, k: float) -> tuple[str, list[list[object]]]:
+    """Passages for a draft or question, with ids, documents and scores."""
+    try:
+        passages = coach.search(text, k=int(k))
+    except CoachError as exc:
+        return render.error_markdown(str(exc)), []
+    return f"{len(passages)} passages", render.search_rows(passages)
+
+
+def documents_view(coach: Coach) -> list[list[str]]:
+    """The documents of the knowledge folder."""
+    documents, _ = coach.load_documents()
+    return render.document_rows(documents)
+
+
+def document_text(coach: Coach, event: gr.SelectData) -> str:
+    """The chosen document's text, as written."""
+    documents, _ = coach.load_documents()
+    row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+    return documents[row].body if 0 <= row < len(documents) else ""
+
+
+def upload_view(coach: Coach, path: str | None) -> tuple[str, list[list[str]]]:
+    """Index an uploaded guideline file at once; a bad file gets a clear message and changes nothing."""
+    if not path:
+        return "", documents_view(coach)
+    name = Path(path).name
+    try:
+        report = coach.add_document(name, Path(path).read_bytes())
+    except CoachError as exc:
+        return render.error_markdown(f"{name} was not added: {exc}"), documents_view(coach)
+    return render.report_markdown(name, report), documents_view(coach)
+
+
+# --------------------------------------------------------------------------- batch tab
+
+
+def batch_view(coach: Coach, path: str | None, progress: gr.Progress | None = None) -> Iterator[tuple[Any, ...]]:
+    """Score an uploaded CSV/JSONL; progress while it runs, then a table, a chart and both result files."""
+    if not path:
+        yield render.error_markdown("Choose a CSV or JSONL file of replies first."), None, None, None
+        return
+    source = Path(path)
+    folder = coach.settings.data_dir / "batch" / f"{time.strftime('%Y%m%d-%H%M%S')}-{source.stem}"
+    folder.mkdir(parents=True, exist_ok=True)
+    jsonl, table = folder / f"{source.stem}.results.jsonl", folder / f"{source.stem}.results.csv"
+    state: dict[str, Any] = {}
+
+    def run() -> None:
         try:
-            passages = coach.search(text, k=int(k))
+            state["summary"] = coach.evaluate_file(
+                source, jsonl, csv_path=table, progress=lambda p: state.update(progress=p)
+            )
         except CoachError as exc:
-            return f"**Error:** {exc}", []
-        rows = [[p.id, p.title, p.section, p.language, round(p.score, 3), p.text] for p in passages]
-        return f"{len(passages)} passages", rows
+            state["error"] = str(exc)
+
+    worker = threading.Thread(target=run, daemon=True, name="coach-batch")
+    worker.start()
+    while worker.is_alive():
+        worker.join(BATCH_POLL_S)
+        current: BatchProgress | None = state.get("progress")
+        if current is not None:
+            if progress is not None and current.total:
+                progress((current.done, current.total), desc="replies", unit="replies")
+            yield f"⏳ {current.text()}", None, None, None
+    if "error" in state:
+        yield render.error_markdown(state["error"]), None, None, None
+        return
+    summary: BatchSummary = state["summary"]
+    with table.open(encoding="utf-8", newline="") as handle:
+        headers, rows = render.batch_table(list(csv.DictReader(handle)))
+    chart = pd.DataFrame(render.batch_chart_rows(summary))
+    yield (
+        render.batch_summary_markdown(summary),
+        pd.DataFrame(rows, columns=headers),
+        chart,
+        [str(table), str(jsonl)],
+    )
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
+    """The page, wired to one Coach whose models are already loaded."""
+    llm = {"concurrency_id": "llm", "concurrency_limit": LLM_CONCURRENCY}
+    quick = {"concurrency_id": "knowledge", "concurrency_limit": SEARCH_CONCURRENCY}
 
     with gr.Blocks(title="coach") as app:
-        gr.Markdown("# coach\nPaste a draft reply or a question: the guideline passages that matter, in any language.")
-        with gr.Tab("Knowledge"):
-            query = gr.Textbox(label="Draft or question", lines=5, elem_id="search-text")
-            k = gr.Slider(1, 10, value=5, step=1, label="Passages")
-            button = gr.Button("Search", variant="primary", elem_id="search-button")
-            status = gr.Markdown()
-            table = gr.Dataframe(
-                headers=["id", "document", "section", "language", "score", "passage"],
-                wrap=True,
-                elem_id="search-results",
+        with gr.Row():
+            gr.Markdown("# coach\nQuoted, cited feedback on a draft reply, from your team's guidelines.")
+            llm_status = gr.Markdown(elem_id="llm-status")
+        with gr.Tab("Coach", id="coach"):
+            with gr.Row():
+                customer = gr.Textbox(
+                    label="Customer's message (optional)", lines=6, max_lines=14, elem_id="customer", scale=2
+                )
+                draft = gr.Textbox(
+                    label="Your draft reply", lines=6, max_lines=14, elem_id="draft", scale=3,
+                    placeholder="Paste the draft, then Critique (Ctrl+Enter).",
+                )  # fmt: skip
+            with gr.Row():
+                critique_button = gr.Button("Critique (Ctrl+Enter)", variant="primary", elem_id="critique-button")
+                rewrite_button = gr.Button("Rewrite", elem_id="rewrite-button")
+                cancel_button = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
+            status = gr.Markdown(elem_id="status")
+            verdict = gr.Markdown(elem_id="verdict")
+            highlight = gr.HighlightedText(
+                label="Your draft, problems highlighted", elem_id="draft-highlight", combine_adjacent=False
             )
-            button.click(search, [query, k], [status, table])
-            query.submit(search, [query, k], [status, table])
+            with gr.Row():
+                with gr.Column(scale=3):
+                    issues = gr.Markdown(elem_id="issues")
+                with gr.Column(scale=2):
+                    scores = gr.Markdown(elem_id="scores")
+                    strengths = gr.Markdown(elem_id="strengths")
+            with gr.Column(visible=False) as rewrite_box:
+                rewrite_warnings = gr.Markdown(elem_id="rewrite-warnings")
+                rewrite_text = gr.Textbox(
+                    label="Rewritten reply", lines=6, buttons=["copy"], interactive=True, elem_id="rewrite-text"
+                )
+                diff = gr.HighlightedText(
+                    label="Changes against your draft", color_map=render.DIFF_COLOURS, elem_id="rewrite-diff"
+                )
+                changes = gr.Markdown(elem_id="rewrite-changes")
+            with gr.Accordion("Guideline passages", open=False) as passages_box:
+                passages = gr.Markdown(elem_id="passages")
+
+        with gr.Tab("Knowledge", id="knowledge"):
+            gr.Markdown("### Ask the guidelines")
+            with gr.Row():
+                question = gr.Textbox(label="Question", lines=2, elem_id="question", scale=4)
+                ask_button = gr.Button("Ask (Ctrl+Enter)", variant="primary", elem_id="ask-button", scale=1)
+            ask_status = gr.Markdown()
+            answer = gr.Markdown(elem_id="answer")
+            with gr.Accordion("Passages found", open=False):
+                ask_passages = gr.Markdown()
+            gr.Markdown("### Search passages")
+            with gr.Row():
+                query = gr.Textbox(label="Draft or question", lines=2, elem_id="search-text", scale=4)
+                k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1)
+            search_button = gr.Button("Search", elem_id="search-button")
+            search_status = gr.Markdown()
+            results = gr.Dataframe(headers=render.SEARCH_HEADERS, wrap=True, elem_id="search-results")
+            gr.Markdown("### Documents")
+            upload = gr.File(
+                label="Add a guideline document (.md or .txt)", file_types=[".md", ".txt"], elem_id="upload"
+            )
+            upload_status = gr.Markdown(elem_id="upload-status")
+            documents = gr.Dataframe(headers=render.DOCUMENT_HEADERS, interactive=False, elem_id="documents")
+            document = gr.Markdown(elem_id="document-text")
+
+        with gr.Tab("Batch", id="batch"):
+            gr.Markdown(
+                "Score a file of past replies with the same rubric: CSV or JSONL with a `draft` column "
+                "(optional `id`, `customer_message`, `language`, `human_<criterion>` scores)."
+            )
+            batch_file = gr.File(label="Replies (.csv or .jsonl)", file_types=[".csv", ".jsonl"], elem_id="batch-file")
+            batch_button = gr.Button("Score the file", variant="primary", elem_id="batch-button")
+            batch_status = gr.Markdown(elem_id="batch-status")
+            batch_chart = gr.BarPlot(
+                x="criterion", y="mean score", y_lim=[0, 5], label="Mean score per criterion", elem_id="batch-chart"
+            )
+            batch_table = gr.Dataframe(label="Results", wrap=True, elem_id="batch-table")
+            batch_files = gr.File(label="Download results", file_count="multiple", elem_id="batch-files")
+
+        def critique(customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
+            yield from critique_view(coach, customer, draft)
+
+        def rewrite(customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
+            yield from rewrite_view(coach, customer, draft)
+
+        def ask(question: str) -> Iterator[tuple[str, str, str]]:
+            yield from ask_view(coach, question)
+
+        def search(text: str, k: float) -> tuple[str, list[list[object]]]:
+            return search_view(coach, text, k)
+
+        def upload_file(path: str | None) -> tuple[str, list[list[str]]]:
+            return upload_view(coach, path)
+
+        def show_document(event: gr.SelectData) -> str:
+            return document_text(coach, event)
+
+        def score_file(path: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:  # noqa: B008
+            yield from batch_view(coach, path, progress)
+
+        critique_outputs = [status, passages, passages_box, verdict, highlight, issues, scores, strengths]
+        critiquing = critique_button.click(critique, [customer, draft], critique_outputs, **llm)
+        rewrite_outputs = [status, passages, rewrite_box, rewrite_warnings, rewrite_text, diff, changes]
+        rewriting = rewrite_button.click(rewrite, [customer, draft], rewrite_outputs, **llm)
+        cancel_button.click(lambda: "⏹ Cancelled.", None, status, cancels=[critiquing, rewriting], queue=False)
+
+        ask_button.click(ask, question, [ask_status, answer, ask_passages], **llm)
+        search_button.click(search, [query, k], [search_status, results], **quick)
+        query.submit(search, [query, k], [search_status, results], **quick)
+        upload.upload(upload_file, upload, [upload_status, documents], **quick)
+        documents.select(show_document, None, document, **quick)
+        batch_outputs = [batch_status, batch_table, batch_chart, batch_files]
+        batch_button.click(score_file, batch_file, batch_outputs, concurrency_id="batch", concurrency_limit=1)
+        app.load(lambda: documents_view(coach), None, documents, **quick)
+        app.load(lambda: warmup.text if warmup else "", None, llm_status, **quick)
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Load models and the index once, then serve the page."""
-    coach = Coach()
+def _auth(coach: Coach) -> tuple[str, str] | None:
+    """`COACH_AUTH=user:password` as Gradio's (user, password), or None for an open page."""
+    if coach.settings.auth is None:
+        return None
+    user, sep, password = coach.settings.auth.get_secret_value().partition(":")
+    if not sep or not user or not password:
+        raise SystemExit("error: COACH_AUTH must be user:password")
+    return user, password
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, *, coach: Coach | None = None, block: bool = True) -> gr.Blocks:
+    """Load the index and the embedding model, start the LLM in the background, then serve the page.
+
+    With ``block=False`` (tests) it returns the running app; call ``.close()`` on it.
+    """
+    coach = coach or Coach()
     coach.index()  # incremental: only changed documents cost time
     coach.search("warm-up", k=1)  # loads the embedding model before the first user waits on it
-    build_app(coach).queue(default_concurrency_limit=4).launch(server_name=host, server_port=port)
+    warmup = Warmup(coach)
+    warmup.thread.start()
+    app = build_app(coach, warmup)
+    app.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
+    try:
+        app.launch(
+            server_name=host,
+            server_port=port,
+            auth=_auth(coach),
+            allowed_paths=[str(coach.settings.data_dir / "batch")],
+            head=HEAD,
+            css=CSS,
+            prevent_thread_lock=not block,
+            quiet=not block,
+        )
+    finally:
+        if block:
+            coach.close()
+    return app
 
 
 def main() -> None:

@@ -1,0 +1,290 @@
+"""Pure rendering for the web page: coach results in, Markdown / highlight values out.
+
+Kept apart from `app.py` so it can be tested on hand-built results without starting Gradio,
+and so `app.py` stays a thin wiring of buttons to the `coach` API.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from collections.abc import Iterable, Sequence
+
+from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite
+from coach.batch import BatchSummary
+from coach.knowledge import Document
+
+Highlight = list[tuple[str, str | None]]
+"""A `gr.HighlightedText` value: text segments, each with a label or None."""
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+SEVERITY_COLOURS = {"high": "#f87171", "medium": "#fb923c", "low": "#facc15"}
+SEVERITY_MARKS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+DIFF_COLOURS = {"+": "#86efac", "-": "#fca5a5"}
+PASSAGE_PREVIEW_CHARS = 600
+
+
+def escape(text: str) -> str:
+    """Text safe inside Markdown/HTML: agents' drafts and guideline text are shown, never interpreted."""
+    escaped = html.escape(text, quote=False)
+    return re.sub(r"([\\`*_\[\]#|~])", r"\\\1", escaped)
+
+
+# --------------------------------------------------------------------------- critique
+
+
+def issue_label(issue: Issue) -> str:
+    """The criterion's name in the draft's language (the id when the rubric gave none)."""
+    return issue.name or issue.criterion
+
+
+def sorted_issues(critique: Critique) -> list[Issue]:
+    """Worst first, then in the order they appear in the draft: what to fix first is read first."""
+    return sorted(critique.issues, key=lambda i: (SEVERITY_ORDER.get(i.severity, 1), i.start))
+
+
+def highlight_draft(draft: str, critique: Critique) -> Highlight:
+    """The draft cut at issue boundaries; each span labelled with the criteria it breaks (overlaps joined)."""
+    spans = [(i.start, i.end, issue_label(i)) for i in critique.issues if 0 <= i.start < i.end <= len(draft)]
+    cuts = sorted({0, len(draft), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    segments: Highlight = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        labels = list(dict.fromkeys(label for s, e, label in spans if s <= start and end <= e))
+        label = " · ".join(labels) or None
+        if segments and segments[-1][1] == label:
+            segments[-1] = (segments[-1][0] + draft[start:end], label)
+        else:
+            segments.append((draft[start:end], label))
+    return segments
+
+
+def highlight_colours(critique: Critique) -> dict[str, str]:
+    """Label -> colour by the issue's severity, so red reads as 'fix this first'."""
+    colours: dict[str, str] = {}
+    for issue in sorted(critique.issues, key=lambda i: SEVERITY_ORDER.get(i.severity, 1), reverse=True):
+        colours[issue_label(issue)] = SEVERITY_COLOURS.get(issue.severity, SEVERITY_COLOURS["medium"])
+    return colours
+
+
+def score_bar(score: float) -> str:
+    """Five dots, filled up to the score: readable at a glance, no chart needed."""
+    filled = max(0, min(5, round(score)))
+    return "●" * filled + "○" * (5 - filled)
+
+
+def verdict(critique: Critique) -> str:
+    """One line an agent reads first: the overall score and how many things to fix."""
+    count = len(critique.issues)
+    if not count:
+        fix = "no problems found"
+    else:
+        worst = sorted_issues(critique)[0]
+        fix = f"{count} to fix — first: **{escape(issue_label(worst))}**"
+    return f"## {score_bar(critique.overall)} {critique.overall:.1f} / 5 · {fix}"
+
+
+def scores_markdown(critique: Critique) -> str:
+    """The overall score and each criterion's score, weakest first, with the one-line reason."""
+    lines = [verdict(critique), "", "| criterion | score | why |", "|---|---|---|"]
+    for score in sorted(critique.scores.values(), key=lambda s: (s.score, s.criterion)):
+        name = escape(score.name or score.criterion)
+        lines.append(f"| {name} | {score_bar(score.score)} {score.score} | {escape(score.reason)} |")
+    return "\n".join(lines)
+
+
+def passage_block(passage: Passage, number: int | str | None = None, *, open_: bool = False) -> str:
+    """One guideline passage, expandable: title and section as the summary, its text in its own language."""
+    prefix = f"[{number}] " if number is not None else ""
+    section = f" › {escape(passage.section)}" if passage.section else ""
+    text = passage.text if len(passage.text) <= PASSAGE_PREVIEW_CHARS else passage.text[:PASSAGE_PREVIEW_CHARS] + "…"
+    summary = f"{prefix}<b>{escape(passage.title)}</b>{section} <code>{html.escape(passage.id)}</code>"
+    body = escape(text).replace("\n", "<br>")
+    return (
+        f"<details{' open' if open_ else ''}><summary>{summary}</summary>"
+        f'<blockquote lang="{html.escape(passage.language)}">{body}</blockquote></details>'
+    )
+
+
+def cited_passages(ids: Iterable[str], passages: Sequence[Passage]) -> list[Passage]:
+    """The passages behind a list of ids, in the order cited (ids not among the passages are skipped)."""
+    by_id = {p.id: p for p in passages}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+
+
+def issues_markdown(critique: Critique) -> str:
+    """Each issue: the quoted span, why it is a problem, what to write instead, and the passages it rests on."""
+    if not critique.issues:
+        return "### ✅ No problems found\nNothing in the draft breaks the guidelines coach checks."
+    blocks = []
+    for number, issue in enumerate(sorted_issues(critique), 1):
+        mark = SEVERITY_MARKS.get(issue.severity, "🟠")
+        lines = [
+            f"### {mark} {number}. {escape(issue_label(issue))} <small>({issue.severity})</small>",
+            f"> {escape(issue.quote)}",
+            "",
+            escape(issue.explanation),
+        ]
+        if issue.suggestion:
+            lines += ["", f"**Instead:** {escape(issue.suggestion)}"]
+        lines += [passage_block(p) for p in cited_passages(issue.passage_ids, critique.passages)]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def strengths_markdown(critique: Critique) -> str:
+    """What the draft already does well (worth keeping in a rewrite)."""
+    if not critique.strengths:
+        return ""
+    return "### Strengths\n" + "\n".join(f"- {escape(s)}" for s in critique.strengths)
+
+
+def passages_markdown(passages: Sequence[Passage], heading: str = "Guideline passages found") -> str:
+    """The retrieved passages, shown while the LLM is still working."""
+    if not passages:
+        return ""
+    return f"### {heading}\n" + "\n".join(passage_block(p) for p in passages)
+
+
+def progress_markdown(event: Progress, what: str = "critique") -> str:
+    """A live status line: elapsed time and, when known, how much of the LLM work is done."""
+    if event.stage == "done":
+        return f"✅ {what} ready in {event.elapsed_s:.1f} s" + (f" ({event.message})" if event.message else "")
+    bar = ""
+    if event.fraction is not None:
+        filled = round(max(0.0, min(1.0, event.fraction)) * 20)
+        bar = f" `{'█' * filled}{'░' * (20 - filled)}`"
+    message = event.message or ("passages found" if event.stage == "retrieved" else "waiting for the model")
+    return f"⏳ {escape(message)} — {event.elapsed_s:.0f} s{bar}"
+
+
+def error_markdown(message: str) -> str:
+    """A readable error line for the page (never a traceback)."""
+    return f"❌ **{escape(message)}**"
+
+
+# --------------------------------------------------------------------------- rewrite
+
+
+def diff_highlight(before: str, after: str) -> Highlight:
+    """Word-level diff of the draft and the rewrite: '-' removed, '+' added, None unchanged."""
+    old, new = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    segments: Highlight = []
+
+    def add(text: str, label: str | None) -> None:
+        if not text:
+            return
+        if segments and segments[-1][1] == label:
+            segments[-1] = (segments[-1][0] + text, label)
+        else:
+            segments.append((text, label))
+
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            add("".join(new[j1:j2]), None)
+            continue
+        add("".join(old[i1:i2]), "-")
+        add("".join(new[j1:j2]), "+")
+    return segments
+
+
+def rewrite_warnings_markdown(rewrite: Rewrite) -> str:
+    """Why not to send the rewrite as is, shown above the text; or a short confirmation."""
+    scores = ""
+    if rewrite.draft_overall is not None and rewrite.rewrite_overall is not None:
+        scores = f" (overall {rewrite.draft_overall:.1f} → {rewrite.rewrite_overall:.1f})"
+    if rewrite.improved:
+        return f"### ✅ Checked: keeps the draft's facts{scores}"
+    lines = [f"### ⚠️ Check before sending{scores}"]
+    lines += [f"- ⚠️ {escape(w)}" for w in rewrite.warnings]
+    if rewrite.lost_facts:
+        lines.append("- **Lost facts:** " + ", ".join(f"`{escape(f)}`" for f in rewrite.lost_facts))
+    if rewrite.invented_facts:
+        lines.append("- **Invented facts:** " + ", ".join(f"`{escape(f)}`" for f in rewrite.invented_facts))
+    return "\n".join(lines)
+
+
+def changes_markdown(rewrite: Rewrite) -> str:
+    """What the rewrite changed and why, each change with the passages it rests on."""
+    if not rewrite.changes:
+        return ""
+    blocks = ["### What changed"]
+    for number, change in enumerate(rewrite.changes, 1):
+        why = f" — {escape(change.why)}" if change.why else ""
+        blocks.append(f"**{number}. {escape(change.what)}**{why}")
+        blocks += [passage_block(p) for p in cited_passages(change.passage_ids, rewrite.passages)]
+    return "\n\n".join(blocks)
+
+
+# --------------------------------------------------------------------------- knowledge
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer with its [n] markers, then each citation expandable to the passage it stands for."""
+    lines = [escape(answer.text).replace("\\[", "[").replace("\\]", "]")]
+    if answer.citations:
+        lines += ["", "#### Sources"]
+        lines += [passage_block(c.passage, c.marker) for c in sorted(answer.citations, key=lambda c: c.marker)]
+    elif answer.passages:
+        lines += ["", "_The answer cites no passage; read the passages found below._"]
+    return "\n".join(lines)
+
+
+SEARCH_HEADERS = ["id", "document", "section", "language", "score", "passage"]
+
+
+def search_rows(passages: Sequence[Passage]) -> list[list[object]]:
+    """Rows of the passage-search table, in `SEARCH_HEADERS` order."""
+    return [[p.id, p.title, p.section, p.language, round(p.score, 3), p.text] for p in passages]
+
+
+def report_markdown(filename: str, report: IndexReport) -> str:
+    """What uploading one document changed in the index."""
+    changed = report.added + report.updated
+    if changed:
+        verb = "added" if report.added else "updated"
+        return (
+            f"✅ **{escape(filename)}** {verb} as `{', '.join(changed)}`: +{report.passages_added} passages, "
+            f"{report.total_passages} in the index. It is searchable now."
+        )
+    return f"ℹ️ **{escape(filename)}** is unchanged: the index already has this text."
+
+
+DOCUMENT_HEADERS = ["id", "title", "language", "file"]
+
+
+def document_rows(documents: Sequence[Document]) -> list[list[str]]:
+    """Rows of the documents table, in `DOCUMENT_HEADERS` order."""
+    return [[d.id, d.title, d.language, d.path.name if d.path else d.source] for d in documents]
+
+
+# --------------------------------------------------------------------------- batch
+
+BATCH_COLUMNS = ("id", "language", "overall", "issues", "error")
+
+
+def batch_table(records: Sequence[dict[str, str]]) -> tuple[list[str], list[list[str]]]:
+    """The results CSV cut to what fits on a page: id, language, overall, per-criterion scores, issues, error."""
+    if not records:
+        return list(BATCH_COLUMNS), []
+    scores = [name for name in records[0] if name.startswith("score_")]
+    headers = ["id", "language", "overall", *(s.removeprefix("score_") for s in scores), "issues", "error"]
+    keys = ["id", "language", "overall", *scores, "issues", "error"]
+    return headers, [[record.get(key, "") for key in keys] for record in records]
+
+
+def batch_chart_rows(summary: BatchSummary) -> list[dict[str, object]]:
+    """Per criterion: mean score and share of replies with an issue, for the summary chart."""
+    return [
+        {"criterion": cid, "mean score": round(c.mean, 2) if c.mean is not None else 0.0, "issue share": c.issue_share}
+        for cid, c in summary.criteria.items()
+    ]
+
+
+def batch_summary_markdown(summary: BatchSummary) -> str:
+    """The run in a few lines: rows scored and failed, the mean, the errors that stopped rows."""
+    mean = f", overall mean **{summary.overall_mean:.2f}**" if summary.overall_mean is not None else ""
+    lines = [f"✅ **{summary.succeeded}** of {summary.rows} replies scored, {summary.failed} failed{mean}."]
+    lines += [f"- failed ×{count}: {escape(message)}" for message, count in list(summary.errors.items())[:5]]
+    lines += [f"- note: {escape(note)}" for note in summary.notes]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""The web app running in this process against the fake OpenAI server, for the app and browser tests.
+
+Nothing here talks to the real embedded LLM: `tests/fake_openai.py` answers the Yes/No logprob questions
+of the scorer critic, the rewrite JSON and the plain-text answers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from coach import Coach, Settings
+from coach.embeddings import Embedder
+from tests.conftest import KNOWLEDGE
+from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
+
+RUDE_DRAFT = (
+    "Sir, there is no need to insult us. If you had read the confirmation email you would know refunds take "
+    "up to 14 days. It has only been 9. Please be patient."
+)
+CUSTOMER = "This is the third time I'm writing. My refund of $129.99 for order #55102 still hasn't arrived."
+REWRITE_TEXT = (
+    "I'm sorry the refund is taking this long, and I understand why you are frustrated. Refunds take up to "
+    "14 days and it has been 9, so it should arrive within 5 days. I will check on it and write to you tomorrow."
+)
+ANSWER_TEXT = "Stay calm, acknowledge the customer's feelings [1] and never blame them [2]."
+
+
+def rudeness_detector(request: dict) -> float:
+    """P(yes) high only when the question asks about rudeness, blame or dismissal (the scorer critic)."""
+    text = last_user_text(request).rsplit("Question:", 1)[-1].lower()
+    return 0.95 if ("rude" in text or "blame" in text or "dismissive" in text) else 0.2
+
+
+def respond(request: dict) -> str:
+    """Fixed valid output: rewrite JSON when a rewrite is asked for, else the answer text."""
+    if "rewrite" in json.dumps(request.get("response_format") or {}) or "DRAFT" in last_user_text(request):
+        changes = [{"what": "Apologised and gave a date", "why": "Acknowledge feelings first.", "passage_ids": []}]
+        return json.dumps({"text": REWRITE_TEXT, "changes": changes})
+    return ANSWER_TEXT
+
+
+_BUILT: set[Path] = set()  # templates whose index this process has built
+
+
+def prepared_root(template: Path, root: Path, embedder: Embedder) -> Path:
+    """`root` with a private copy of the knowledge base and its index (built once under `template`, then copied)."""
+    if template not in _BUILT:
+        shutil.copytree(KNOWLEDGE, template / "knowledge")
+        Coach(Settings(knowledge_dir=template / "knowledge", data_dir=template / "data"), embedder=embedder).index()
+        _BUILT.add(template)
+    shutil.copytree(template, root)
+    return root
+
+
+def app_settings(root: Path, url: str) -> Settings:
+    """The knowledge and data dirs under `root`, the fake server as LLM, the scorer critic."""
+    knowledge = root / "knowledge"
+    return Settings(
+        knowledge_dir=knowledge,
+        data_dir=root / "data",
+        llm_base_url=url,
+        critic="scorer",
+        llm_max_retries=0,
+        llm_timeout_s=10,
+        cache=False,
+        auth=None,
+    )
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_app(root: Path, embedder: Embedder, **settings: object) -> Iterator[tuple[str, Coach, Behaviour]]:
+    """Serve the page on a free port; yields (page url, coach, fake LLM behaviour)."""
+    from app import serve
+
+    behaviour = Behaviour(respond=respond, yes_probability=rudeness_detector)
+    with fake_openai_server(behaviour) as (url, state):
+        base = app_settings(root, url)
+        coach = Coach(base.model_copy(update=settings), embedder=embedder)
+        app = serve("127.0.0.1", free_port(), coach=coach, block=False)
+        try:
+            yield app.local_url or "", coach, state
+        finally:
+            app.close()
+            coach.close()

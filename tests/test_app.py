@@ -1,0 +1,284 @@
+"""The web app: pure rendering of hand-built results, then the running page through gradio_client.
+
+The API tests run the real app, index and embedder against the fake OpenAI server (tests/fake_openai.py),
+not the real model: it answers the scorer's Yes/No questions, and fixed JSON / text for rewrite and ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+import app_render as render
+from app import _auth
+from coach import Answer, Change, Citation, Coach, Critique, IndexReport, Issue, Passage, Progress, Rewrite, Score
+from coach.agreement import CriterionSummary
+from coach.batch import BatchSummary
+from coach.embeddings import Embedder
+from coach.settings import Settings
+from tests.app_server import CUSTOMER, REWRITE_TEXT, RUDE_DRAFT, prepared_root, running_app
+from tests.fake_openai import Behaviour
+
+DRAFT = "Hello. It is our policy, we cannot refund you. Read the email next time."
+POLICY = DRAFT.index("It is our policy, we cannot refund you.")
+READ = DRAFT.index("Read the email next time.")
+PASSAGE = Passage(
+    id="ru-doc#3",
+    document="ru-doc",
+    title="Как работать с жалобами",
+    section="Советы",
+    language="ru",
+    text="Никогда не ссылайтесь на <политику> компании.",
+    score=0.8,
+)
+OTHER = Passage(id="mn-doc#1", document="mn-doc", title="Зөвлөгөө", language="mn", text="Тайван бай.", score=0.5)
+
+
+def make_critique() -> Critique:
+    """A hand-built critique of DRAFT: one high and one low issue, each citing a passage."""
+    policy = "It is our policy, we cannot refund you."
+    return Critique(
+        language="en",
+        scores={
+            "no_policy_hiding": Score(criterion="no_policy_hiding", name="Policy hiding", score=2, reason="Hides."),
+            "tone": Score(criterion="tone", name="Calm tone", score=4, reason="Mostly calm."),
+        },
+        overall=2.5,
+        issues=[
+            Issue(
+                criterion="tone",
+                name="Calm tone",
+                severity="low",
+                quote="Read the email next time.",
+                start=READ,
+                end=READ + 25,
+                explanation="Sounds like blame.",
+                suggestion="Offer to resend the email.",
+                passage_ids=["mn-doc#1"],
+            ),
+            Issue(
+                criterion="no_policy_hiding",
+                name="Policy hiding",
+                severity="high",
+                quote=policy,
+                start=POLICY,
+                end=POLICY + len(policy),
+                explanation="Explain the reason <instead> of citing policy.",
+                suggestion="Say what you can do.",
+                passage_ids=["ru-doc#3", "unknown#9"],
+            ),
+        ],
+        strengths=["Greets the customer."],
+        passages=[PASSAGE, OTHER],
+    )
+
+
+# --------------------------------------------------------------------------- pure rendering
+
+
+def test_highlight_covers_the_whole_draft_and_labels_each_issue_span() -> None:
+    segments = render.highlight_draft(DRAFT, make_critique())
+    assert "".join(text for text, _ in segments) == DRAFT
+    labelled = {text: label for text, label in segments if label}
+    assert labelled == {
+        "It is our policy, we cannot refund you.": "Policy hiding",
+        "Read the email next time.": "Calm tone",
+    }
+    colours = render.highlight_colours(make_critique())
+    assert colours["Policy hiding"] == render.SEVERITY_COLOURS["high"]
+    assert colours["Calm tone"] == render.SEVERITY_COLOURS["low"]
+
+
+def test_overlapping_issue_spans_carry_both_labels_and_bad_offsets_are_ignored() -> None:
+    critique = make_critique()
+    extra = critique.issues[1].model_copy(update={"name": "Refusal", "start": POLICY + 6, "end": POLICY + 16})
+    broken = critique.issues[0].model_copy(update={"start": 5, "end": 500})
+    critique = critique.model_copy(update={"issues": [*critique.issues, extra, broken]})
+    segments = render.highlight_draft(DRAFT, critique)
+    assert "".join(text for text, _ in segments) == DRAFT
+    assert ("our policy", "Policy hiding · Refusal") in segments
+
+
+def test_scores_read_weakest_first_under_a_one_line_verdict() -> None:
+    text = render.scores_markdown(make_critique())
+    assert text.startswith("## ●●○○○ 2.5 / 5 · 2 to fix — first: **Policy hiding**")
+    assert text.index("Policy hiding") < text.index("Calm tone", text.index("|"))
+    clean = make_critique().model_copy(update={"issues": [], "overall": 5})
+    assert "no problems found" in render.verdict(clean)
+
+
+def test_issues_quote_explain_suggest_and_cite_passages_in_their_own_language() -> None:
+    text = render.issues_markdown(make_critique())
+    assert text.index("Policy hiding") < text.index("Calm tone"), "the high-severity issue comes first"
+    assert "> It is our policy, we cannot refund you." in text
+    assert "**Instead:** Say what you can do." in text
+    assert "&lt;instead&gt;" in text and "<instead>" not in text, "model text is shown, never interpreted"
+    assert 'lang="ru"' in text and "Как работать с жалобами" in text and "Советы" in text
+    assert "ru-doc#3" in text and "unknown#9" not in text
+    assert "✅" in render.issues_markdown(make_critique().model_copy(update={"issues": []}))
+    assert render.strengths_markdown(make_critique()) == "### Strengths\n- Greets the customer."
+
+
+def test_progress_shows_elapsed_time_and_the_share_done() -> None:
+    waiting = render.progress_markdown(
+        Progress(stage="llm", message="checking the rubric: 50%", elapsed_s=12.4, fraction=0.5)
+    )
+    assert "12 s" in waiting and "██████████░░░░░░░░░░" in waiting
+    assert "ready in 3.2 s" in render.progress_markdown(Progress(stage="done", elapsed_s=3.2))
+    assert render.error_markdown("draft is empty") == "❌ **draft is empty**"
+
+
+def test_diff_rebuilds_both_texts_and_marks_the_changes() -> None:
+    before, after = "We cannot refund you. Bye.", "I'm sorry: we will refund you. Bye."
+    segments = render.diff_highlight(before, after)
+    assert "".join(t for t, label in segments if label != "+") == before
+    assert "".join(t for t, label in segments if label != "-") == after
+    assert ("cannot", "-") in segments and any(label == "+" and "sorry" in t for t, label in segments)
+
+
+def test_rewrite_warnings_come_first_and_changes_cite_passages() -> None:
+    rewrite = Rewrite(
+        text="New text.",
+        language="en",
+        changes=[Change(what="Removed the policy line", why="Explain instead.", passage_ids=["ru-doc#3"])],
+        lost_facts=["14 days"],
+        warnings=["the rewrite lost facts of the draft: 14 days"],
+        draft_overall=2.0,
+        rewrite_overall=4.0,
+        passages=[PASSAGE],
+    )
+    warnings = render.rewrite_warnings_markdown(rewrite)
+    assert warnings.startswith("### ⚠️ Check before sending (overall 2.0 → 4.0)")
+    assert "14 days" in warnings
+    assert "✅" in render.rewrite_warnings_markdown(rewrite.model_copy(update={"warnings": [], "lost_facts": []}))
+    changes = render.changes_markdown(rewrite)
+    assert "Removed the policy line" in changes and "ru-doc#3" in changes
+
+
+def test_answer_keeps_its_markers_and_expands_each_citation() -> None:
+    answer = Answer(
+        question="q",
+        text="Never cite policy [1]. Stay calm [2].",
+        language="en",
+        citations=[Citation(marker=2, passage=OTHER), Citation(marker=1, passage=PASSAGE)],
+        passages=[PASSAGE, OTHER],
+    )
+    text = render.answer_markdown(answer)
+    assert text.startswith("Never cite policy [1]. Stay calm [2].")
+    assert text.index("[1] <b>Как работать") < text.index("[2] <b>Зөвлөгөө")
+
+
+def test_tables_and_upload_report() -> None:
+    assert render.search_rows([PASSAGE]) == [["ru-doc#3", PASSAGE.title, "Советы", "ru", 0.8, PASSAGE.text]]
+    report = IndexReport(added=["new-doc"], passages_added=3, total_passages=66)
+    assert "new-doc" in render.report_markdown("new.md", report) and "+3 passages" in render.report_markdown(
+        "new.md", report
+    )
+    assert "unchanged" in render.report_markdown("new.md", IndexReport(unchanged=["new-doc"]))
+
+
+def test_batch_table_chart_and_summary() -> None:
+    records = [
+        {"id": "a", "row": "1", "language": "en", "overall": "3.5", "error": "", "score_tone": "4", "reason_tone": "ok",
+         "issues": "tone", "model": "m"},
+    ]  # fmt: skip
+    headers, rows = render.batch_table(records)
+    assert headers == ["id", "language", "overall", "tone", "issues", "error"]
+    assert rows == [["a", "en", "3.5", "4", "tone", ""]]
+    summary = BatchSummary(rows=2, succeeded=1, failed=1, overall_mean=3.5, errors={"draft is empty": 1},
+                           criteria={"tone": CriterionSummary(scored=1, mean=4.0, issue_share=1.0)})  # fmt: skip
+    assert render.batch_chart_rows(summary) == [{"criterion": "tone", "mean score": 4.0, "issue share": 1.0}]
+    text = render.batch_summary_markdown(summary)
+    assert "**1** of 2 replies scored, 1 failed" in text and "draft is empty" in text
+
+
+def test_login_comes_from_coach_auth(tmp_path: Path) -> None:
+    def coach_with(auth: str | None) -> Coach:
+        return Coach(Settings(knowledge_dir=tmp_path, data_dir=tmp_path, auth=auth), embedder=object())  # type: ignore[arg-type]
+
+    assert _auth(coach_with(None)) is None
+    assert _auth(coach_with("ann:s3:cret")) == ("ann", "s3:cret")
+    with pytest.raises(SystemExit, match="user:password"):
+        _auth(coach_with("nocolon"))
+
+
+# --------------------------------------------------------------------------- the running app (fake LLM)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[Client, Coach, Behaviour]]:
+    """The app on a free port over a copy of the knowledge base, with the fake OpenAI server as its LLM."""
+    template = tmp_path_factory.getbasetemp() / "app-template"
+    root = prepared_root(template, tmp_path_factory.mktemp("app-api") / "root", embedder)
+    with running_app(root, embedder) as (url, coach, behaviour):
+        yield Client(url, verbose=False), coach, behaviour
+
+
+def test_critique_streams_passages_then_highlighted_cited_issues(served) -> None:
+    """Uses the fake OpenAI server (rudeness detector), not the real model."""
+    client, _, _ = served
+    job = client.submit(CUSTOMER, RUDE_DRAFT, api_name="/critique")
+    events = list(job)
+    assert "passages found" in events[0][0] and "<details>" in events[0][1], "passages come before the LLM"
+    status, _, verdict, highlight, issues, scores, _ = job.result()  # layout outputs are not returned
+    assert status.startswith("✅")
+    assert "/ 5" in verdict
+    tokens = highlight["value"]  # an update: the colours change with the labels
+    labelled = [item for item in tokens if item["class_or_confidence"]]
+    assert labelled and all(item["token"] in RUDE_DRAFT for item in labelled)
+    assert "<details>" in issues and "<blockquote lang=" in issues
+    assert "| criterion | score | why |" in scores
+
+
+def test_errors_reach_the_page_as_one_readable_line(served) -> None:
+    """Uses the fake OpenAI server, switched to answer 503."""
+    client, _, behaviour = served
+    status, *_ = client.predict("", "   ", api_name="/critique")
+    assert status == "❌ **draft is empty**"
+    status, *_ = client.predict("", "x" * 9000, api_name="/critique")
+    assert status.startswith("❌ **draft is 9,000 characters")
+    behaviour.status = 503
+    try:
+        status, *_ = client.predict("", "We cannot help you with this, sorry.", api_name="/critique")
+    finally:
+        behaviour.status = 200
+    assert status.startswith("❌ **") and "Traceback" not in status
+
+
+def test_rewrite_shows_the_text_its_diff_and_checks(served) -> None:
+    """Uses the fake OpenAI server: fixed rewrite JSON, rudeness detector for the checks."""
+    client, _, _ = served
+    status, _, warnings, text, diff, changes = client.predict(CUSTOMER, RUDE_DRAFT, api_name="/rewrite")
+    assert status.startswith("✅"), status
+    assert text == REWRITE_TEXT
+    assert warnings.startswith("### ")
+    assert any(item["class_or_confidence"] == "+" for item in diff)
+    assert "Apologised and gave a date" in changes
+
+
+def test_bad_uploads_change_nothing_and_say_why(served, tmp_path: Path) -> None:
+    """Uses the fake OpenAI server (not needed here: upload and index only)."""
+    client, coach, _ = served
+    before = {d.id for d in coach.load_documents()[0]}
+    cases = {"empty.md": b"", "binary.md": bytes(range(256)) * 4, "big.txt": b"word " * 300_000}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        message, _ = client.predict(handle_file(str(tmp_path / name)), api_name="/upload_file")
+        assert message.startswith("❌ **") and "was not added" in message, (name, message)
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(AppError, match="Invalid file type"):  # Gradio itself refuses other suffixes
+        client.predict(handle_file(str(tmp_path / "notes.pdf")), api_name="/upload_file")
+    assert {d.id for d in coach.load_documents()[0]} == before
+    assert not any((coach.settings.knowledge_dir / name).exists() for name in cases)
+
+
+def test_ask_answers_with_expandable_citations(served) -> None:
+    """Uses the fake OpenAI server: a fixed answer citing [1] and [2]."""
+    client, _, _ = served
+    status, answer, passages = client.predict("How do I calm an angry customer?", api_name="/ask")
+    assert status.startswith("✅"), status
+    assert "[1]" in answer and "<details>" in answer and passages
