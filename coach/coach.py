@@ -87,6 +87,7 @@ class Coach:
         self._store: PassageStore | None = None
         self._retriever: Retriever | None = None
         self._index_lock = threading.Lock()
+        self._open_lock = threading.RLock()  # lazily opened parts are shared by the app's and batch's threads
         self._index_checked = False
         self._llm: LLMProvider | None = None
         self._json_modes = JsonModes()
@@ -96,28 +97,31 @@ class Coach:
     @property
     def store(self) -> PassageStore:
         """The passage store (opened lazily)."""
-        if self._store is None:
-            self._store = PassageStore(
-                self._embedder,
-                path=None if self.settings.chroma_url else self.settings.resolved_index_dir,
-                url=self.settings.chroma_url,
-                collection=self.settings.collection,
-            )
-        return self._store
+        with self._open_lock:
+            if self._store is None:
+                self._store = PassageStore(
+                    self._embedder,
+                    path=None if self.settings.chroma_url else self.settings.resolved_index_dir,
+                    url=self.settings.chroma_url,
+                    collection=self.settings.collection,
+                )
+            return self._store
 
     @property
     def retriever(self) -> Retriever:
         """The retriever over the store."""
-        if self._retriever is None:
-            self._retriever = Retriever(self.store, self._embedder, self._retrieval_config)
-        return self._retriever
+        with self._open_lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.store, self._embedder, self._retrieval_config)
+            return self._retriever
 
     @property
     def llm(self) -> LLMProvider:
         """The LLM connection (the embedded server starts only when first needed)."""
-        if self._llm is None:
-            self._llm = LLMProvider(self.settings)
-        return self._llm
+        with self._open_lock:
+            if self._llm is None:
+                self._llm = LLMProvider(self.settings)
+            return self._llm
 
     def llm_status(self) -> LLMStatus:
         """Which LLM is in use and whether it answers."""
@@ -163,10 +167,13 @@ class Coach:
         """Build the index on first use if it is empty (e.g. a fresh install or a wiped store)."""
         if self._index_checked:
             return
-        if self.store.count() == 0:
-            log.info("index is empty: building it from %s", self.settings.knowledge_dir)
-            self.index()
-        self._index_checked = True
+        with self._open_lock:
+            if self._index_checked:
+                return
+            if self.store.count() == 0:
+                log.info("index is empty: building it from %s", self.settings.knowledge_dir)
+                self.index()
+            self._index_checked = True
 
     def search(self, text: str, k: int = 5) -> list[Passage]:
         """The k guideline passages that matter most for a draft or question, in any language."""
@@ -175,6 +182,11 @@ class Coach:
             raise InputError(f"k must be between 1 and {MAX_K}, got {k}", field="k", limit=MAX_K)
         self.ensure_index()
         return self.retriever.search(query, k)
+
+    def prepare(self, texts: list[str]) -> None:
+        """Embed many drafts in one batch so their critiques skip that step (used by batch evaluation)."""
+        self.ensure_index()
+        self.retriever.prime([t.strip() for t in texts if isinstance(t, str)])
 
     def check_text(self, text: str, field: str) -> str:
         """The text, stripped, or an ``InputError`` when it is empty or too long."""
@@ -234,14 +246,15 @@ class Coach:
 
     def critique(self, draft: str, customer_message: str | None = None) -> Critique:
         """Scores, quoted issues and strengths for a draft, each issue citing the guideline passages it rests on."""
-        return final_result(self.critique_stream(draft, customer_message), Critique)
+        return final_result(self._critique_events(draft, customer_message, live=False), Critique)
 
     @property
     def results(self) -> ResultCache:
         """The on-disk cache of finished results (``<data_dir>/cache.sqlite3``)."""
-        if self._results is None:
-            self._results = ResultCache.in_data_dir(self.settings.data_dir)
-        return self._results
+        with self._open_lock:
+            if self._results is None:
+                self._results = ResultCache.in_data_dir(self.settings.data_dir)
+            return self._results
 
     def _cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
         """Same model, prompts, rubric, calibration, passages and input: same result."""
@@ -262,6 +275,10 @@ class Coach:
 
     def critique_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
         """``critique`` step by step: passages first (within a second), then LLM progress, then the result."""
+        return self._critique_events(draft, customer_message, live=True)
+
+    def _critique_events(self, draft: str, customer_message: str | None, *, live: bool) -> Iterator[Progress]:
+        """The critique's events; ``live`` streams the LLM's tokens (for pages), else one plain call (batch)."""
         clock = Clock()
         draft, customer = self._check_inputs(draft, customer_message)
         vector, passages = self._retrieve(draft, clock)
@@ -286,7 +303,7 @@ class Coach:
             return
         language = detect_language(draft)
         if self.critic_mode == "json":
-            stream = self._json_critique(draft, customer, language, passages, clock)
+            stream = self._json_critique(draft, customer, language, passages, clock, live=live)
         else:
             stream = self._scorer_critique(draft, customer, language, vector, passages, clock)
         for event in stream:
@@ -367,7 +384,7 @@ class Coach:
             )
 
     def _json_critique(
-        self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock
+        self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock, *, live: bool
     ) -> Iterator[Progress]:
         usage = Usage()
         masked_draft, masked_customer, pii = self._masked(draft, customer)
@@ -388,16 +405,19 @@ class Coach:
             prefer=lambda value: check_language(value, language),
         )
         messages = self._messages(language, prompt)
-        partial = Partial()
         chat = self.llm.chat_model(max_tokens=call.max_tokens)
         with clock.stage("llm"):
-            value = yield from while_running(
-                lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
-                partial,
-                clock,
-                passages,
-                "writing the critique",
-            )
+            if live:
+                partial = Partial()
+                value = yield from while_running(
+                    lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
+                    partial,
+                    clock,
+                    passages,
+                    "writing the critique",
+                )
+            else:
+                value = generate_json(chat, messages, call, self._json_modes, usage)
         with clock.stage("feedback"):
             scores, issues, strengths, grounding = ground_critique(value, draft, language, self.rubric, passages, pii)
         critique = Critique(

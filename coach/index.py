@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ class PassageStore:
         self._collection_name = collection
         self._client: Any = None
         self._collection: Any = None
+        self._open_lock = threading.Lock()
         self.rebuilt = False
 
     @property
@@ -113,6 +115,12 @@ class PassageStore:
     def _open(self) -> Any:
         if self._collection is not None:
             return self._collection
+        with self._open_lock:  # threads of one process must not open (or "repair") the store twice
+            if self._collection is None:
+                self._open_locked()
+        return self._collection
+
+    def _open_locked(self) -> None:
         try:
             self._client = self._make_client()
             self._collection = self._get_collection()
@@ -122,7 +130,6 @@ class PassageStore:
             if self._url is not None:
                 raise IndexStoreError(f"cannot use the Chroma server at {self._url}: {exc}") from exc
             self._rebuild_local(exc)
-        return self._collection
 
     def _make_client(self) -> Any:
         import chromadb

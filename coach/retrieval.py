@@ -7,6 +7,7 @@ chosen with maximal marginal relevance so that k passages cover k things, not on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from coach.models import Passage
 MIN_SEGMENT_CHARS = 20
 MAX_SEGMENTS = 16
 CHUNK_CHARS = 400  # longer texts are embedded in sentence-aligned chunks, then averaged
+VECTOR_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self.config = config or RetrievalConfig()
+        self._vectors: dict[str, Vectors] = {}  # recent query vectors, oldest first
+        self._lock = threading.Lock()
 
     def text_vector(self, text: str) -> Vectors:
         """One query vector for a whole text.
@@ -65,9 +69,28 @@ class Retriever:
         A long draft is embedded as sentence-aligned chunks whose vectors are averaged: the model's
         attention cost grows with the square of the length, and it truncates at 512 tokens.
         """
+        with self._lock:
+            cached = self._vectors.get(text)
+        if cached is not None:
+            return cached
         parts = self._embedder.queries(chunks(text))
-        mean = parts.mean(axis=0)
-        return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32).reshape(1, -1)
+        return self._remember(text, parts.mean(axis=0))
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Embed many short texts in one call (far cheaper per text than one by one) for later searches."""
+        with self._lock:
+            todo = list(dict.fromkeys(t for t in texts if t and len(t) <= CHUNK_CHARS and t not in self._vectors))
+        if todo:
+            for text, vector in zip(todo, self._embedder.queries(todo), strict=True):
+                self._remember(text, vector)
+
+    def _remember(self, text: str, vector: Vectors) -> Vectors:
+        normalized = np.asarray(vector / np.linalg.norm(vector), dtype=np.float32).reshape(1, -1)
+        with self._lock:
+            self._vectors[text] = normalized
+            while len(self._vectors) > VECTOR_CACHE_SIZE:
+                self._vectors.pop(next(iter(self._vectors)))
+        return normalized
 
     def search(self, text: str, k: int = 5, *, vector: Vectors | None = None) -> list[Passage]:
         """The k passages that best cover the text, best first, each with its fused score.
