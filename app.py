@@ -42,6 +42,9 @@ document.addEventListener("keydown", (event) => {
 CSS = """
 #draft-highlight .textfield { font-size: 1.05rem; line-height: 1.9; }
 #verdict h2 { margin: 0; }
+#scores td:nth-child(2) { white-space: nowrap; }
+.severity { border-radius: 4px; padding: 0 6px; font-size: 0.8rem; font-weight: 600; vertical-align: middle; }
+.severity-high { background: #f87171; } .severity-medium { background: #fb923c; } .severity-low { background: #facc15; }
 """
 
 
@@ -72,9 +75,8 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                        *_empty_critique())  # fmt: skip
                 continue
             critique = event.result
-            highlight = gr.HighlightedText(
-                value=render.highlight_draft(draft, critique), color_map=render.highlight_colours(critique)
-            )
+            segments, colours = render.highlight_draft(draft, critique)
+            highlight = gr.HighlightedText(value=segments, color_map=colours)
             yield (
                 render.progress_markdown(event),
                 render.passages_markdown(critique.passages),
@@ -205,7 +207,7 @@ def batch_view(coach: Coach, path: str | None, progress: gr.Progress | None = No
         if current is not None:
             if progress is not None and current.total:
                 progress((current.done, current.total), desc="replies", unit="replies")
-            yield f"⏳ {current.text()}", None, None, None
+            yield f"… {current.text()}", None, None, None
     if "error" in state:
         yield render.error_markdown(state["error"]), None, None, None
         return
@@ -243,9 +245,11 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
                     placeholder="Paste the draft, then Critique (Ctrl+Enter).",
                 )  # fmt: skip
             with gr.Row():
-                critique_button = gr.Button("Critique (Ctrl+Enter)", variant="primary", elem_id="critique-button")
-                rewrite_button = gr.Button("Rewrite", elem_id="rewrite-button")
-                cancel_button = gr.Button("Cancel", variant="stop", elem_id="cancel-button")
+                critique_button = gr.Button(
+                    "Critique (Ctrl+Enter)", variant="primary", elem_id="critique-button", scale=3
+                )
+                rewrite_button = gr.Button("Rewrite", elem_id="rewrite-button", scale=2)
+                cancel_button = gr.Button("Cancel", variant="stop", size="md", elem_id="cancel-button", scale=1)
             status = gr.Markdown(elem_id="status")
             verdict = gr.Markdown(elem_id="verdict")
             highlight = gr.HighlightedText(
@@ -284,7 +288,12 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
                 k = gr.Slider(1, 20, value=5, step=1, label="Passages", scale=1)
             search_button = gr.Button("Search", elem_id="search-button")
             search_status = gr.Markdown()
-            results = gr.Dataframe(headers=render.SEARCH_HEADERS, wrap=True, elem_id="search-results")
+            results = gr.Dataframe(
+                headers=render.SEARCH_HEADERS,
+                column_widths=["15%", "15%", "12%", "7%", "7%", "44%"],
+                wrap=True,
+                elem_id="search-results",
+            )
             gr.Markdown("### Documents")
             upload = gr.File(
                 label="Add a guideline document (.md or .txt)", file_types=[".md", ".txt"], elem_id="upload"
@@ -304,7 +313,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
             batch_chart = gr.BarPlot(
                 x="criterion", y="mean score", y_lim=[0, 5], label="Mean score per criterion", elem_id="batch-chart"
             )
-            batch_table = gr.Dataframe(label="Results", wrap=True, elem_id="batch-table")
+            batch_table = gr.Dataframe(label="Results", wrap=False, max_height=400, elem_id="batch-table")
             batch_files = gr.File(label="Download results", file_count="multiple", elem_id="batch-files")
 
         def critique(customer: str, draft: str) -> Iterator[tuple[Any, ...]]:

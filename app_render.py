@@ -20,7 +20,6 @@ Highlight = list[tuple[str, str | None]]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SEVERITY_COLOURS = {"high": "#f87171", "medium": "#fb923c", "low": "#facc15"}
-SEVERITY_MARKS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
 DIFF_COLOURS = {"+": "#86efac", "-": "#fca5a5"}
 PASSAGE_PREVIEW_CHARS = 600
 
@@ -44,27 +43,27 @@ def sorted_issues(critique: Critique) -> list[Issue]:
     return sorted(critique.issues, key=lambda i: (SEVERITY_ORDER.get(i.severity, 1), i.start))
 
 
-def highlight_draft(draft: str, critique: Critique) -> Highlight:
-    """The draft cut at issue boundaries; each span labelled with the criteria it breaks (overlaps joined)."""
-    spans = [(i.start, i.end, issue_label(i)) for i in critique.issues if 0 <= i.start < i.end <= len(draft)]
-    cuts = sorted({0, len(draft), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+def highlight_draft(draft: str, critique: Critique) -> tuple[Highlight, dict[str, str]]:
+    """The draft cut at issue boundaries, each span labelled with its worst issue (``+n`` for more), and colours.
+
+    Colour follows severity, so red reads as 'fix this first'; the issue list below names every criterion.
+    """
+    issues = [i for i in sorted_issues(critique) if 0 <= i.start < i.end <= len(draft)]
+    cuts = sorted({0, len(draft), *(i.start for i in issues), *(i.end for i in issues)})
     segments: Highlight = []
+    colours: dict[str, str] = {}
     for start, end in zip(cuts, cuts[1:], strict=False):
-        labels = list(dict.fromkeys(label for s, e, label in spans if s <= start and end <= e))
-        label = " · ".join(labels) or None
+        covering = [i for i in issues if i.start <= start and end <= i.end]  # worst first
+        names = list(dict.fromkeys(issue_label(i) for i in covering))
+        label = None
+        if names:
+            label = names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "")
+            colours[label] = SEVERITY_COLOURS.get(covering[0].severity, SEVERITY_COLOURS["medium"])
         if segments and segments[-1][1] == label:
             segments[-1] = (segments[-1][0] + draft[start:end], label)
         else:
             segments.append((draft[start:end], label))
-    return segments
-
-
-def highlight_colours(critique: Critique) -> dict[str, str]:
-    """Label -> colour by the issue's severity, so red reads as 'fix this first'."""
-    colours: dict[str, str] = {}
-    for issue in sorted(critique.issues, key=lambda i: SEVERITY_ORDER.get(i.severity, 1), reverse=True):
-        colours[issue_label(issue)] = SEVERITY_COLOURS.get(issue.severity, SEVERITY_COLOURS["medium"])
-    return colours
+    return segments, colours
 
 
 def score_bar(score: float) -> str:
@@ -115,12 +114,12 @@ def cited_passages(ids: Iterable[str], passages: Sequence[Passage]) -> list[Pass
 def issues_markdown(critique: Critique) -> str:
     """Each issue: the quoted span, why it is a problem, what to write instead, and the passages it rests on."""
     if not critique.issues:
-        return "### ✅ No problems found\nNothing in the draft breaks the guidelines coach checks."
+        return "### ✓ No problems found\nNothing in the draft breaks the guidelines coach checks."
     blocks = []
     for number, issue in enumerate(sorted_issues(critique), 1):
-        mark = SEVERITY_MARKS.get(issue.severity, "🟠")
+        badge = f'<span class="severity severity-{issue.severity}">{issue.severity}</span>'
         lines = [
-            f"### {mark} {number}. {escape(issue_label(issue))} <small>({issue.severity})</small>",
+            f"### {number}. {escape(issue_label(issue))} {badge}",
             f"> {escape(issue.quote)}",
             "",
             escape(issue.explanation),
@@ -149,18 +148,18 @@ def passages_markdown(passages: Sequence[Passage], heading: str = "Guideline pas
 def progress_markdown(event: Progress, what: str = "critique") -> str:
     """A live status line: elapsed time and, when known, how much of the LLM work is done."""
     if event.stage == "done":
-        return f"✅ {what} ready in {event.elapsed_s:.1f} s" + (f" ({event.message})" if event.message else "")
+        return f"✓ {what} ready in {event.elapsed_s:.1f} s" + (f" ({event.message})" if event.message else "")
     bar = ""
     if event.fraction is not None:
         filled = round(max(0.0, min(1.0, event.fraction)) * 20)
         bar = f" `{'█' * filled}{'░' * (20 - filled)}`"
     message = event.message or ("passages found" if event.stage == "retrieved" else "waiting for the model")
-    return f"⏳ {escape(message)} — {event.elapsed_s:.0f} s{bar}"
+    return f"… {escape(message)} — {event.elapsed_s:.0f} s{bar}"
 
 
 def error_markdown(message: str) -> str:
     """A readable error line for the page (never a traceback)."""
-    return f"❌ **{escape(message)}**"
+    return f"✗ **{escape(message)}**"
 
 
 # --------------------------------------------------------------------------- rewrite
@@ -194,9 +193,9 @@ def rewrite_warnings_markdown(rewrite: Rewrite) -> str:
     if rewrite.draft_overall is not None and rewrite.rewrite_overall is not None:
         scores = f" (overall {rewrite.draft_overall:.1f} → {rewrite.rewrite_overall:.1f})"
     if rewrite.improved:
-        return f"### ✅ Checked: keeps the draft's facts{scores}"
-    lines = [f"### ⚠️ Check before sending{scores}"]
-    lines += [f"- ⚠️ {escape(w)}" for w in rewrite.warnings]
+        return f"### ✓ Checked: keeps the draft's facts{scores}"
+    lines = [f"### ⚠ Check before sending{scores}"]
+    lines += [f"- {escape(w)}" for w in rewrite.warnings]
     if rewrite.lost_facts:
         lines.append("- **Lost facts:** " + ", ".join(f"`{escape(f)}`" for f in rewrite.lost_facts))
     if rewrite.invented_facts:
@@ -244,10 +243,10 @@ def report_markdown(filename: str, report: IndexReport) -> str:
     if changed:
         verb = "added" if report.added else "updated"
         return (
-            f"✅ **{escape(filename)}** {verb} as `{', '.join(changed)}`: +{report.passages_added} passages, "
+            f"✓ **{escape(filename)}** {verb} as `{', '.join(changed)}`: +{report.passages_added} passages, "
             f"{report.total_passages} in the index. It is searchable now."
         )
-    return f"ℹ️ **{escape(filename)}** is unchanged: the index already has this text."
+    return f"**{escape(filename)}** is unchanged: the index already has this text."
 
 
 DOCUMENT_HEADERS = ["id", "title", "language", "file"]
@@ -284,7 +283,7 @@ def batch_chart_rows(summary: BatchSummary) -> list[dict[str, object]]:
 def batch_summary_markdown(summary: BatchSummary) -> str:
     """The run in a few lines: rows scored and failed, the mean, the errors that stopped rows."""
     mean = f", overall mean **{summary.overall_mean:.2f}**" if summary.overall_mean is not None else ""
-    lines = [f"✅ **{summary.succeeded}** of {summary.rows} replies scored, {summary.failed} failed{mean}."]
+    lines = [f"✓ **{summary.succeeded}** of {summary.rows} replies scored, {summary.failed} failed{mean}."]
     lines += [f"- failed ×{count}: {escape(message)}" for message, count in list(summary.errors.items())[:5]]
     lines += [f"- note: {escape(note)}" for note in summary.notes]
     return "\n".join(lines)

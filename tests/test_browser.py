@@ -1,0 +1,134 @@
+"""End-to-end: the web app in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+Every test runs against the fake OpenAI server of tests/fake_openai.py, not the real model: it answers
+the scorer's Yes/No questions (a rudeness detector) and gives fixed text for answers. Playwright never
+downloads a browser here: it launches the system chromium by path. Each test saves a full-page
+screenshot under `artifacts/browser/` (gitignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coach.embeddings import Embedder
+from coach.settings import PROJECT_ROOT
+from tests.app_server import CUSTOMER, RUDE_DRAFT, prepared_root, running_app
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = PROJECT_ROOT / "artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LLM_WAIT_MS = 60_000  # the fake LLM answers at once; the rest is the real embedder on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[str]:
+    """The app over a copy of the knowledge base, with the fake OpenAI server as its LLM."""
+    template = tmp_path_factory.getbasetemp() / "app-template"
+    root = prepared_root(template, tmp_path_factory.mktemp("app-browser") / "root", embedder)
+    with running_app(root, embedder) as (url, _, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """The system chromium, headless; skipped where it is not installed (`.ci/run` installs it)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh page on the app; its screenshot is saved when the test ends, passed or failed."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = context.new_page()
+    opened.set_default_timeout(LLM_WAIT_MS)
+    opened.goto(app_url)
+    yield opened
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def test_critique_highlights_the_problem_and_cites_guidelines(page) -> None:
+    """Fake OpenAI server (rudeness detector). Ctrl+Enter in the draft submits the critique."""
+    page.locator("#customer textarea").fill(CUSTOMER)
+    draft = page.locator("#draft textarea")
+    draft.fill(RUDE_DRAFT)
+    draft.press("Control+Enter")
+    page.locator("#passages details").first.wait_for(state="attached")  # passages before the LLM result
+    page.locator("#status", has_text="critique ready").wait_for()
+    assert "/ 5" in page.locator("#verdict").inner_text()
+    highlighted = page.locator("#draft-highlight .token.highlighted")
+    assert highlighted.count() >= 1
+    issues = page.locator("#issues")
+    assert issues.locator("details").count() >= 1, "each issue cites a guideline passage"
+    issues.locator("details summary").first.click()
+    assert issues.locator("details[open] blockquote").first.inner_text().strip()
+
+
+def test_ask_answers_with_numbered_citations(page) -> None:
+    """Fake OpenAI server: a fixed answer citing [1] and [2]."""
+    page.get_by_role("tab", name="Knowledge").click()
+    page.locator("#question textarea").fill("How should I answer an angry customer?")
+    page.locator("#ask-button").click()
+    answer = page.locator("#answer")
+    answer.locator("details").first.wait_for()
+    assert "[1]" in answer.inner_text()
+    answer.locator("details summary").first.click()
+    assert answer.locator("details[open] blockquote").first.inner_text().strip()
+
+
+def test_an_uploaded_document_is_searchable_at_once(page, tmp_path: Path) -> None:
+    """Fake OpenAI server (unused: upload, index and search need no LLM)."""
+    document = tmp_path / "en-parcel-lockers.md"
+    rule = "When a parcel waits in a locker, send the customer the locker code and its opening hours."
+    document.write_text(f"# Parcel lockers\n\n{rule}\n", encoding="utf-8")
+    page.get_by_role("tab", name="Knowledge").click()
+    page.locator("#upload input[type=file]").set_input_files(str(document))
+    page.locator("#upload-status", has_text="searchable now").wait_for()
+    page.locator("#search-text textarea").fill("What do I send when the parcel is in a locker?")
+    page.locator("#search-button").click()
+    page.locator("#search-results", has_text="en-parcel-lockers#").wait_for()
+
+
+def test_batch_scores_a_csv_and_offers_the_results(page, tmp_path: Path) -> None:
+    """Fake OpenAI server (rudeness detector) behind the batch API."""
+    source = tmp_path / "replies.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "draft", "customer_message"])
+        writer.writerow(["r1", RUDE_DRAFT, CUSTOMER])
+        writer.writerow(["r2", "I'm sorry for the wait. Your refund was sent today; it arrives in 3 days.", ""])
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-file input[type=file]").set_input_files(str(source))
+    page.locator("#batch-button").click()
+    page.locator("#batch-status", has_text="replies scored").wait_for(timeout=120_000)
+    assert "r1" in page.locator("#batch-table").inner_text()
+    links = page.locator("#batch-files a")
+    assert links.count() == 2
+    with page.expect_download() as download:
+        links.first.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert "r1" in saved.read_text(encoding="utf-8")
