@@ -77,12 +77,17 @@ class Retriever:
         return self._remember(text, parts.mean(axis=0))
 
     def prime(self, texts: Sequence[str]) -> None:
-        """Embed many short texts in one call (far cheaper per text than one by one) for later searches."""
+        """Embed many texts in one call (far cheaper per text than one by one) for later searches."""
         with self._lock:
-            todo = list(dict.fromkeys(t for t in texts if t and len(t) <= CHUNK_CHARS and t not in self._vectors))
-        if todo:
-            for text, vector in zip(todo, self._embedder.queries(todo), strict=True):
-                self._remember(text, vector)
+            todo = list(dict.fromkeys(t for t in texts if t and t not in self._vectors))
+        if not todo:
+            return
+        pieces = [chunks(text) for text in todo]
+        vectors = self._embedder.queries([piece for text_pieces in pieces for piece in text_pieces])
+        start = 0
+        for text, text_pieces in zip(todo, pieces, strict=True):
+            self._remember(text, vectors[start : start + len(text_pieces)].mean(axis=0))
+            start += len(text_pieces)
 
     def _remember(self, text: str, vector: Vectors) -> Vectors:
         normalized = np.asarray(vector / np.linalg.norm(vector), dtype=np.float32).reshape(1, -1)
