@@ -238,10 +238,10 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         with gr.Tab("Coach", id="coach"):
             with gr.Row():
                 customer = gr.Textbox(
-                    label="Customer's message (optional)", lines=6, max_lines=14, elem_id="customer", scale=2
+                    label="Customer's message (optional)", lines=4, max_lines=14, elem_id="customer", scale=2
                 )
                 draft = gr.Textbox(
-                    label="Your draft reply", lines=6, max_lines=14, elem_id="draft", scale=3,
+                    label="Your draft reply", lines=4, max_lines=14, elem_id="draft", scale=3,
                     placeholder="Paste the draft, then Critique (Ctrl+Enter).",
                 )  # fmt: skip
             with gr.Row():
@@ -249,7 +249,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
                     "Critique (Ctrl+Enter)", variant="primary", elem_id="critique-button", scale=3
                 )
                 rewrite_button = gr.Button("Rewrite", elem_id="rewrite-button", scale=2)
-                cancel_button = gr.Button("Cancel", variant="stop", size="md", elem_id="cancel-button", scale=1)
+                cancel_button = gr.Button("Cancel", variant="stop", elem_id="cancel-button", scale=1)
             status = gr.Markdown(elem_id="status")
             verdict = gr.Markdown(elem_id="verdict")
             highlight = gr.HighlightedText(
@@ -351,7 +351,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         batch_outputs = [batch_status, batch_table, batch_chart, batch_files]
         batch_button.click(score_file, batch_file, batch_outputs, concurrency_id="batch", concurrency_limit=1)
         app.load(lambda: documents_view(coach), None, documents, **quick)
-        app.load(lambda: warmup.text if warmup else "", None, llm_status, **quick)
+        app.load(lambda: warmup.text if warmup else "", None, llm_status, api_name="llm_status", **quick)
     return app
 
 

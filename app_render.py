@@ -195,12 +195,7 @@ def rewrite_warnings_markdown(rewrite: Rewrite) -> str:
     if rewrite.improved:
         return f"### ✓ Checked: keeps the draft's facts{scores}"
     lines = [f"### ⚠ Check before sending{scores}"]
-    lines += [f"- {escape(w)}" for w in rewrite.warnings]
-    if rewrite.lost_facts:
-        lines.append("- **Lost facts:** " + ", ".join(f"`{escape(f)}`" for f in rewrite.lost_facts))
-    if rewrite.invented_facts:
-        lines.append("- **Invented facts:** " + ", ".join(f"`{escape(f)}`" for f in rewrite.invented_facts))
-    return "\n".join(lines)
+    return "\n".join([*lines, *(f"- {escape(w)}" for w in rewrite.warnings)])  # the warnings name the facts
 
 
 def changes_markdown(rewrite: Rewrite) -> str:
