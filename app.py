@@ -53,12 +53,14 @@ class Warmup:
 
     def __init__(self, coach: Coach) -> None:
         self.text = "LLM: starting…"
+        self.done = False
         self.thread = threading.Thread(target=self._run, args=(coach,), daemon=True, name="coach-warmup")
 
     def _run(self, coach: Coach) -> None:
         status = coach.llm_status()
         state = "ready" if status.answers else f"not answering: {status.detail}"
         self.text = f"LLM: {status.endpoint.split(' at ')[0]} — {state}"
+        self.done = True
 
 
 # --------------------------------------------------------------------------- coach tab
@@ -76,7 +78,7 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                 continue
             critique = event.result
             segments, colours = render.highlight_draft(draft, critique)
-            highlight = gr.HighlightedText(value=segments, color_map=colours)
+            highlight = gr.HighlightedText(value=segments, color_map=colours, visible=True)
             yield (
                 render.progress_markdown(event),
                 render.passages_markdown(critique.passages),
@@ -94,7 +96,7 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
 
 
 def _empty_critique() -> tuple[Any, ...]:
-    return "", gr.HighlightedText(value=None), "", "", ""
+    return "", gr.HighlightedText(value=None, visible=False), "", "", ""
 
 
 def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
@@ -253,7 +255,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
             status = gr.Markdown(elem_id="status")
             verdict = gr.Markdown(elem_id="verdict")
             highlight = gr.HighlightedText(
-                label="Your draft, problems highlighted", elem_id="draft-highlight", combine_adjacent=False
+                label="Your draft, problems highlighted", elem_id="draft-highlight", visible=False
             )
             with gr.Row():
                 with gr.Column(scale=3):
@@ -341,7 +343,16 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         critiquing = critique_button.click(critique, [customer, draft], critique_outputs, **llm)
         rewrite_outputs = [status, passages, rewrite_box, rewrite_warnings, rewrite_text, diff, changes]
         rewriting = rewrite_button.click(rewrite, [customer, draft], rewrite_outputs, **llm)
-        cancel_button.click(lambda: "⏹ Cancelled.", None, status, cancels=[critiquing, rewriting], queue=False)
+        # The cancel handler also writes every output of the cancelled events: Gradio would otherwise leave
+        # them marked "Error" (gradio-app/gradio#12493).
+        cancelled = list(dict.fromkeys([*critique_outputs, *rewrite_outputs]))
+        cancel_button.click(
+            lambda: ["Cancelled.", *(gr.skip() for _ in cancelled[1:])],
+            None,
+            cancelled,
+            cancels=[critiquing, rewriting],
+            queue=False,
+        )
 
         ask_button.click(ask, question, [ask_status, answer, ask_passages], **llm)
         search_button.click(search, [query, k], [search_status, results], **quick)
@@ -352,6 +363,15 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         batch_button.click(score_file, batch_file, batch_outputs, concurrency_id="batch", concurrency_limit=1)
         app.load(lambda: documents_view(coach), None, documents, **quick)
         app.load(lambda: warmup.text if warmup else "", None, llm_status, api_name="llm_status", **quick)
+        poll = gr.Timer(2.0, active=warmup is not None and not warmup.done)
+
+        def llm_state() -> tuple[str, gr.Timer]:
+            """The warm-up's status line; polling stops once the LLM answered or failed."""
+            if warmup is None:
+                return "", gr.Timer(active=False)
+            return warmup.text, gr.Timer(active=not warmup.done)
+
+        poll.tick(llm_state, None, [llm_status, poll], **quick)
     return app
 
 

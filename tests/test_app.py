@@ -6,6 +6,7 @@ not the real model: it answers the scorer's Yes/No questions, and fixed JSON / t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,6 +248,24 @@ def test_errors_reach_the_page_as_one_readable_line(served) -> None:
     finally:
         behaviour.status = 200
     assert status.startswith("✗ **") and "Traceback" not in status
+
+
+def test_a_slow_critique_does_not_hold_up_searches(served) -> None:
+    """Uses the fake OpenAI server, slowed to 1 s per request: searches run in their own queue."""
+    client, _, behaviour = served
+    behaviour.delay_s = 1.0
+    try:
+        critique = client.submit("", "We can't do anything, it's the courier's fault.", api_name="/critique")
+        while not critique.outputs():  # passages shown: the LLM questions have begun
+            time.sleep(0.1)
+        started = time.perf_counter()
+        message, rows = client.predict("refund delayed", 3, api_name="/search")
+        searched = time.perf_counter() - started
+        assert not critique.done(), "the critique was still running during the search"
+        critique.cancel()
+    finally:
+        behaviour.delay_s = 0.0
+    assert message == "3 passages" and searched < 5, searched
 
 
 def test_rewrite_shows_the_text_its_diff_and_checks(served) -> None:

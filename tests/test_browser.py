@@ -18,6 +18,7 @@ import pytest
 from coach.embeddings import Embedder
 from coach.settings import PROJECT_ROOT
 from tests.app_server import CUSTOMER, RUDE_DRAFT, prepared_root, running_app
+from tests.fake_openai import Behaviour
 
 pytestmark = pytest.mark.browser
 
@@ -35,12 +36,17 @@ LLM_WAIT_MS = 60_000  # the fake LLM answers at once; the rest is the real embed
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[str, Behaviour]]:
     """The app over a copy of the knowledge base, with the fake OpenAI server as its LLM."""
     template = tmp_path_factory.getbasetemp() / "app-template"
     root = prepared_root(template, tmp_path_factory.mktemp("app-browser") / "root", embedder)
-    with running_app(root, embedder) as (url, _, _):
-        yield url
+    with running_app(root, embedder) as (url, _, behaviour):
+        yield url, behaviour
+
+
+@pytest.fixture(scope="module")
+def app_url(served: tuple[str, Behaviour]) -> str:
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +91,24 @@ def test_critique_highlights_the_problem_and_cites_guidelines(page) -> None:
     assert issues.locator("details").count() >= 1, "each issue cites a guideline passage"
     issues.locator("details summary").first.click()
     assert issues.locator("details[open] blockquote").first.inner_text().strip()
+
+
+def test_cancel_stops_a_slow_critique(page, served: tuple[str, Behaviour]) -> None:
+    """Fake OpenAI server, slowed to 1 s per Yes/No question: live status, then Cancel stops the LLM calls."""
+    _, behaviour = served
+    behaviour.delay_s = 1.0
+    try:
+        page.locator("#draft textarea").fill("We can't do anything about your parcel, it's the courier's fault.")
+        page.locator("#critique-button").click()
+        page.locator("#status", has_text="checking the rubric").wait_for()
+        page.locator("#cancel-button").click()
+        page.locator("#status", has_text="Cancelled").wait_for()
+        asked = len(behaviour.requests)
+        page.wait_for_timeout(3000)
+        assert len(behaviour.requests) <= asked + 1, "no new LLM questions after Cancel (one may be in flight)"
+        assert page.locator("#draft-highlight .token.highlighted").count() == 0
+    finally:
+        behaviour.delay_s = 0.0
 
 
 def test_ask_answers_with_numbered_citations(page) -> None:
