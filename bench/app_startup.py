@@ -23,6 +23,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio_client phones home otherwise
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -55,8 +57,11 @@ def wait_for(check: Callable[[], bool], started: float, what: str) -> float:
 def llm_ready(url: str) -> bool:
     from gradio_client import Client
 
-    with contextlib.redirect_stdout(None):
-        status = Client(url, verbose=False).predict(api_name="/llm_status")
+    client = Client(url, verbose=False)
+    try:
+        status = client.predict(api_name="/llm_status")
+    finally:
+        client.close()
     return "ready" in str(status) or "not answering" in str(status)
 
 

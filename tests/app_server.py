@@ -51,7 +51,9 @@ def prepared_root(template: Path, root: Path, embedder: Embedder) -> Path:
     """`root` with a private copy of the knowledge base and its index (built once under `template`, then copied)."""
     if template not in _BUILT:
         shutil.copytree(KNOWLEDGE, template / "knowledge")
-        Coach(Settings(knowledge_dir=template / "knowledge", data_dir=template / "data"), embedder=embedder).index()
+        builder = Coach(Settings(knowledge_dir=template / "knowledge", data_dir=template / "data"), embedder=embedder)
+        builder.index()
+        builder.close()
         _BUILT.add(template)
     shutil.copytree(template, root)
     return root

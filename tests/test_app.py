@@ -7,12 +7,15 @@ not the real model: it answers the scorer's Yes/No questions, and fixed JSON / t
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from pydantic import SecretStr
 
 import app_render as render
 from app import _auth
@@ -216,7 +219,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     template = tmp_path_factory.getbasetemp() / "app-template"
     root = prepared_root(template, tmp_path_factory.mktemp("app-api") / "root", embedder)
     with running_app(root, embedder) as (url, coach, behaviour):
-        yield Client(url, verbose=False), coach, behaviour
+        client = Client(url, verbose=False)
+        yield client, coach, behaviour
+        client.close()
 
 
 def test_critique_streams_passages_then_highlighted_cited_issues(served) -> None:
@@ -301,3 +306,18 @@ def test_ask_answers_with_expandable_citations(served) -> None:
     status, answer, passages = client.predict("How do I calm an angry customer?", api_name="/ask")
     assert status.startswith("✓"), status
     assert "[1]" in answer and "<details>" in answer and passages
+
+
+def test_coach_auth_asks_for_a_login(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> None:
+    """Uses the fake OpenAI server (not asked anything: only the login is checked)."""
+    template = tmp_path_factory.getbasetemp() / "app-template"
+    root = prepared_root(template, tmp_path_factory.mktemp("app-auth") / "root", embedder)
+    with running_app(root, embedder, auth=SecretStr("ann:s3cret")) as (url, _, _):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}config", timeout=10)
+        assert refused.value.code == 401
+        client = Client(url, auth=("ann", "s3cret"), verbose=False)
+        try:
+            assert client.predict("refund", 2, api_name="/search")[0] == "2 passages"
+        finally:
+            client.close()
