@@ -7,6 +7,7 @@ Run: `python app.py [--host H] [--port P]` or `coach serve`; `COACH_AUTH=user:pa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import threading
@@ -21,7 +22,7 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import app_render as render  # noqa: E402
-from coach import Coach, CoachError, Critique  # noqa: E402
+from coach import Answer, Coach, CoachError, Critique, Progress, Rewrite  # noqa: E402
 from coach.batch import BatchProgress, BatchSummary  # noqa: E402
 
 LLM_CONCURRENCY = 2  # critiques, rewrites and answers at once; more only queue inside the LLM server
@@ -66,33 +67,41 @@ class Warmup:
 # --------------------------------------------------------------------------- coach tab
 
 
+@contextlib.contextmanager
+def listening(stream: Iterator[Progress]) -> Iterator[Iterator[Progress]]:
+    """Close a coach stream when the page stops listening (Cancel), so its LLM call stops instead of running on."""
+    try:
+        yield stream
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
 def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
     """Passages first, then live progress, then the highlighted draft, scores and cited issues."""
-    stream = coach.critique_stream(draft, customer or None)
     try:
-        for event in stream:
-            passages = gr.Accordion(label=f"Guideline passages ({len(event.passages)})", open=event.stage != "done")
-            if event.stage != "done" or not isinstance(event.result, Critique):
-                yield (render.progress_markdown(event), render.passages_markdown(event.passages), passages,
-                       *_empty_critique())  # fmt: skip
-                continue
-            critique = event.result
-            segments, colours = render.highlight_draft(draft, critique)
-            highlight = gr.HighlightedText(value=segments, color_map=colours, visible=True)
-            yield (
-                render.progress_markdown(event),
-                render.passages_markdown(critique.passages),
-                passages,
-                render.verdict(critique),
-                highlight,
-                render.issues_markdown(critique),
-                render.scores_markdown(critique).split("\n", 1)[1].strip(),
-                render.strengths_markdown(critique),
-            )
+        with listening(coach.critique_stream(draft, customer or None)) as stream:
+            for event in stream:
+                passages = gr.Accordion(label=f"Guideline passages ({len(event.passages)})", open=event.stage != "done")
+                if not isinstance(event.result, Critique):
+                    yield (render.progress_markdown(event), render.passages_markdown(event.passages), passages,
+                           *_empty_critique())  # fmt: skip
+                    continue
+                critique = event.result
+                segments, colours = render.highlight_draft(draft, critique)
+                yield (
+                    render.progress_markdown(event),
+                    render.passages_markdown(critique.passages),
+                    passages,
+                    render.verdict(critique),
+                    gr.HighlightedText(value=[*segments], color_map=colours, visible=True),
+                    render.issues_markdown(critique),
+                    render.scores_markdown(critique),
+                    render.strengths_markdown(critique),
+                )
     except CoachError as exc:
         yield (render.error_markdown(str(exc)), "", gr.Accordion(), *_empty_critique())
-    finally:
-        stream.close()  # a cancelled request stops the LLM call instead of generating for nobody
 
 
 def _empty_critique() -> tuple[Any, ...]:
@@ -101,28 +110,26 @@ def _empty_critique() -> tuple[Any, ...]:
 
 def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
     """Passages, then the new reply as it is checked, then warnings, the diff and the cited changes."""
-    stream = coach.rewrite_stream(draft, customer or None)
     try:
-        for event in stream:
-            result = event.result
-            if event.stage != "done" or result is None or isinstance(result, Critique):
-                partial = event.partial_text if not event.partial_text.lstrip().startswith("{") else ""
-                yield (render.progress_markdown(event, "rewrite"), render.passages_markdown(event.passages),
-                       gr.Column(visible=True), "", partial, None, "")  # fmt: skip
-                continue
-            yield (
-                render.progress_markdown(event, "rewrite"),
-                render.passages_markdown(result.passages),
-                gr.Column(visible=True),
-                render.rewrite_warnings_markdown(result),
-                result.text,
-                render.diff_highlight(draft, result.text),
-                render.changes_markdown(result),
-            )
+        with listening(coach.rewrite_stream(draft, customer or None)) as stream:
+            for event in stream:
+                result = event.result
+                if not isinstance(result, Rewrite):
+                    partial = "" if event.partial_text.lstrip().startswith("{") else event.partial_text  # no raw JSON
+                    yield (render.progress_markdown(event, "rewrite"), render.passages_markdown(event.passages),
+                           gr.Column(visible=True), "", partial, None, "")  # fmt: skip
+                    continue
+                yield (
+                    render.progress_markdown(event, "rewrite"),
+                    render.passages_markdown(result.passages),
+                    gr.Column(visible=True),
+                    render.rewrite_warnings_markdown(result),
+                    result.text,
+                    render.diff_highlight(draft, result.text),
+                    render.changes_markdown(result),
+                )
     except CoachError as exc:
         yield render.error_markdown(str(exc)), "", gr.Column(visible=False), "", "", None, ""
-    finally:
-        stream.close()
 
 
 # --------------------------------------------------------------------------- knowledge tab
@@ -130,19 +137,17 @@ def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any,
 
 def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str]]:
     """The answer as it is written, then with its citations expandable to the passages."""
-    stream = coach.ask_stream(question)
     try:
-        for event in stream:
-            if event.stage == "done" and event.result is not None and not isinstance(event.result, Critique):
-                answer = render.answer_markdown(event.result)  # type: ignore[arg-type]
-            else:
-                answer = render.escape(event.partial_text)
-            status = render.progress_markdown(event, "answer")
-            yield status, answer, render.passages_markdown(event.passages, "Passages the answer may cite")
+        with listening(coach.ask_stream(question)) as stream:
+            for event in stream:
+                if isinstance(event.result, Answer):
+                    answer = render.answer_markdown(event.result)
+                else:
+                    answer = render.escape(event.partial_text)
+                status = render.progress_markdown(event, "answer")
+                yield status, answer, render.passages_markdown(event.passages, "Passages the answer may cite")
     except CoachError as exc:
         yield render.error_markdown(str(exc)), "", ""
-    finally:
-        stream.close()
 
 
 def search_view(coach: Coach, text: str, k: float) -> tuple[str, list[list[object]]]:
@@ -230,8 +235,8 @@ def batch_view(coach: Coach, path: str | None, progress: gr.Progress | None = No
 
 def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
     """The page, wired to one Coach whose models are already loaded."""
-    llm = {"concurrency_id": "llm", "concurrency_limit": LLM_CONCURRENCY}
-    quick = {"concurrency_id": "knowledge", "concurrency_limit": SEARCH_CONCURRENCY}
+    llm: dict[str, Any] = {"concurrency_id": "llm", "concurrency_limit": LLM_CONCURRENCY}
+    quick: dict[str, Any] = {"concurrency_id": "knowledge", "concurrency_limit": SEARCH_CONCURRENCY}
 
     with gr.Blocks(title="coach") as app:
         with gr.Row():
@@ -269,7 +274,11 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
                     label="Rewritten reply", lines=6, buttons=["copy"], interactive=True, elem_id="rewrite-text"
                 )
                 diff = gr.HighlightedText(
-                    label="Changes against your draft", color_map=render.DIFF_COLOURS, elem_id="rewrite-diff"
+                    label="Changes against your draft",
+                    color_map=render.DIFF_COLOURS,
+                    show_legend=True,
+                    show_inline_category=False,
+                    elem_id="rewrite-diff",
                 )
                 changes = gr.Markdown(elem_id="rewrite-changes")
             with gr.Accordion("Guideline passages", open=False) as passages_box:

@@ -20,7 +20,9 @@ Highlight = list[tuple[str, str | None]]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SEVERITY_COLOURS = {"high": "#f87171", "medium": "#fb923c", "low": "#facc15"}
-DIFF_COLOURS = {"+": "#86efac", "-": "#fca5a5"}
+REMOVED, ADDED = "removed", "added"
+DIFF_COLOURS = {ADDED: "#86efac", REMOVED: "#fca5a5"}
+REFINE_RATIO = 0.6  # sentences at least this similar are diffed word by word
 PASSAGE_PREVIEW_CHARS = 600
 
 
@@ -84,8 +86,8 @@ def verdict(critique: Critique) -> str:
 
 
 def scores_markdown(critique: Critique) -> str:
-    """The overall score and each criterion's score, weakest first, with the one-line reason."""
-    lines = [verdict(critique), "", "| criterion | score | why |", "|---|---|---|"]
+    """Each criterion's score, weakest first, with the one-line reason."""
+    lines = ["| criterion | score | why |", "|---|---|---|"]
     for score in sorted(critique.scores.values(), key=lambda s: (s.score, s.criterion)):
         name = escape(score.name or score.criterion)
         lines.append(f"| {name} | {score_bar(score.score)} {score.score} | {escape(score.reason)} |")
@@ -166,8 +168,11 @@ def error_markdown(message: str) -> str:
 
 
 def diff_highlight(before: str, after: str) -> Highlight:
-    """Word-level diff of the draft and the rewrite: '-' removed, '+' added, None unchanged."""
-    old, new = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    """Sentence-level diff of the draft and the rewrite, refined to words only where a sentence was lightly edited.
+
+    Labels: REMOVED, ADDED, None for unchanged text. A reply rewritten from scratch reads as whole sentences
+    out and in, not as a confetti of single words.
+    """
     segments: Highlight = []
 
     def add(text: str, label: str | None) -> None:
@@ -178,13 +183,53 @@ def diff_highlight(before: str, after: str) -> Highlight:
         else:
             segments.append((text, label))
 
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+    def words(old: str, new: str) -> None:
+        a, b = _words(old), _words(new)
+        for op, i1, i2, j1, j2 in _opcodes(a, b):
+            if op == "equal":
+                add("".join(b[j1:j2]), None)
+            else:
+                add("".join(a[i1:i2]), REMOVED)
+                add("".join(b[j1:j2]), ADDED)
+
+    def replaced(old: list[str], new: list[str]) -> None:
+        """Pair each old sentence with the most similar later new one; word-diff close pairs, swap the rest whole."""
+        start = 0
+        for sentence in old:
+            ratios = [(_similarity(sentence, new[k]), k) for k in range(start, len(new))]
+            best_ratio, best = max(ratios, default=(0.0, -1))
+            if best_ratio < REFINE_RATIO:
+                add(sentence, REMOVED)
+                continue
+            add("".join(new[start:best]), ADDED)
+            words(sentence, new[best])
+            start = best + 1
+        add("".join(new[start:]), ADDED)
+
+    old, new = _sentences(before), _sentences(after)
+    for op, i1, i2, j1, j2 in _opcodes(old, new):
         if op == "equal":
             add("".join(new[j1:j2]), None)
-            continue
-        add("".join(old[i1:i2]), "-")
-        add("".join(new[j1:j2]), "+")
+        else:
+            replaced(old[i1:i2], new[j1:j2])
     return segments
+
+
+def _opcodes(a: list[str], b: list[str]) -> Sequence[tuple[str, int, int, int, int]]:
+    return difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio()
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences with their trailing whitespace, so joining them gives the text back."""
+    return [s for s in re.findall(r".*?(?:[.!?…]+(?:\s+|$)|\n+|$)", text, flags=re.S) if s]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\S+\s*|\s+", text)
 
 
 def rewrite_warnings_markdown(rewrite: Rewrite) -> str:

@@ -108,9 +108,9 @@ def test_overlapping_spans_are_labelled_by_the_worst_issue_and_bad_offsets_are_i
 
 
 def test_scores_read_weakest_first_under_a_one_line_verdict() -> None:
+    assert render.verdict(make_critique()) == "## ●●○○○ 2.5 / 5 · 2 to fix — first: **Policy hiding**"
     text = render.scores_markdown(make_critique())
-    assert text.startswith("## ●●○○○ 2.5 / 5 · 2 to fix — first: **Policy hiding**")
-    assert text.index("Policy hiding") < text.index("Calm tone", text.index("|"))
+    assert text.index("Policy hiding") < text.index("Calm tone")
     clean = make_critique().model_copy(update={"issues": [], "overall": 5})
     assert "no problems found" in render.verdict(clean)
 
@@ -136,12 +136,15 @@ def test_progress_shows_elapsed_time_and_the_share_done() -> None:
     assert render.error_markdown("draft is empty") == "✗ **draft is empty**"
 
 
-def test_diff_rebuilds_both_texts_and_marks_the_changes() -> None:
-    before, after = "We cannot refund you. Bye.", "I'm sorry: we will refund you. Bye."
+def test_diff_rebuilds_both_texts_words_for_edits_sentences_for_rewrites() -> None:
+    before = "We cannot refund you. It has only been 9 days!\nBye."
+    after = "I'm sorry: we cannot refund you today. Refunds take 14 days and yours arrives on Friday.\nBye."
     segments = render.diff_highlight(before, after)
-    assert "".join(t for t, label in segments if label != "+") == before
-    assert "".join(t for t, label in segments if label != "-") == after
-    assert ("cannot", "-") in segments and any(label == "+" and "sorry" in t for t, label in segments)
+    assert "".join(t for t, label in segments if label != render.ADDED) == before
+    assert "".join(t for t, label in segments if label != render.REMOVED) == after
+    assert ("cannot refund ", None) in segments, "a lightly edited sentence is diffed word by word"
+    assert ("It has only been 9 days!\n", render.REMOVED) in segments, "a replaced sentence goes out whole"
+    assert render.diff_highlight("", "New.") == [("New.", render.ADDED)]
 
 
 def test_rewrite_warnings_come_first_and_changes_cite_passages() -> None:
@@ -280,7 +283,7 @@ def test_rewrite_shows_the_text_its_diff_and_checks(served) -> None:
     assert status.startswith("✓"), status
     assert text == REWRITE_TEXT
     assert warnings.startswith("### ")
-    assert any(item["class_or_confidence"] == "+" for item in diff)
+    assert any(item["class_or_confidence"] == "added" for item in diff)
     assert "Apologised and gave a date" in changes
 
 
