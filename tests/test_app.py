@@ -303,6 +303,17 @@ def test_bad_uploads_change_nothing_and_say_why(served, tmp_path: Path) -> None:
     assert not any((coach.settings.knowledge_dir / name).exists() for name in cases)
 
 
+def test_a_bad_batch_file_gets_a_readable_message(served, tmp_path: Path) -> None:
+    """Uses the fake OpenAI server (never reached: the file is refused first)."""
+    client, _, _ = served
+    source = tmp_path / "replies.csv"
+    source.write_text("id,text\n1,hello\n", encoding="utf-8")
+    status, *_ = client.predict(handle_file(str(source)), api_name="/score_file")
+    assert status.startswith("✗ **") and "draft" in status, status
+    status, *_ = client.predict(None, api_name="/score_file")
+    assert status.startswith("✗ **Choose a CSV or JSONL file")
+
+
 def test_ask_answers_with_expandable_citations(served) -> None:
     """Uses the fake OpenAI server: a fixed answer citing [1] and [2]."""
     client, _, _ = served

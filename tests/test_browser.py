@@ -134,6 +134,8 @@ def test_an_uploaded_document_is_searchable_at_once(page, tmp_path: Path) -> Non
     page.locator("#search-text textarea").fill("What do I send when the parcel is in a locker?")
     page.locator("#search-button").click()
     page.locator("#search-results", has_text="en-parcel-lockers#").wait_for()
+    page.locator("#documents").get_by_text("Parcel lockers", exact=True).click()  # browse: open the document
+    page.locator("#document-text", has_text="locker code").wait_for()
 
 
 def test_batch_scores_a_csv_and_offers_the_results(page, tmp_path: Path) -> None:
