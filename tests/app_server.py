@@ -15,7 +15,6 @@ from pathlib import Path
 
 from coach import Coach, Settings
 from coach.embeddings import Embedder
-from tests.conftest import KNOWLEDGE
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_DRAFT = (
@@ -44,18 +43,10 @@ def respond(request: dict) -> str:
     return ANSWER_TEXT
 
 
-_BUILT: set[Path] = set()  # templates whose index this process has built
-
-
-def prepared_root(template: Path, root: Path, embedder: Embedder) -> Path:
-    """`root` with a private copy of the knowledge base and its index (built once under `template`, then copied)."""
-    if template not in _BUILT:
-        shutil.copytree(KNOWLEDGE, template / "knowledge")
-        builder = Coach(Settings(knowledge_dir=template / "knowledge", data_dir=template / "data"), embedder=embedder)
-        builder.index()
-        builder.close()
-        _BUILT.add(template)
-    shutil.copytree(template, root)
+def prepared_root(indexed: Coach, root: Path) -> Path:
+    """`root` with a private copy of an indexed Coach's knowledge base and index (copying beats re-embedding)."""
+    shutil.copytree(indexed.settings.knowledge_dir, root / "knowledge")
+    shutil.copytree(indexed.settings.resolved_index_dir, root / "data" / "index")
     return root
 
 

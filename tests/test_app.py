@@ -217,10 +217,11 @@ def test_login_comes_from_coach_auth(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[Client, Coach, Behaviour]]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach
+) -> Iterator[tuple[Client, Coach, Behaviour]]:
     """The app on a free port over a copy of the knowledge base, with the fake OpenAI server as its LLM."""
-    template = tmp_path_factory.getbasetemp() / "app-template"
-    root = prepared_root(template, tmp_path_factory.mktemp("app-api") / "root", embedder)
+    root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-api") / "root")
     with running_app(root, embedder) as (url, coach, behaviour):
         client = Client(url, verbose=False)
         yield client, coach, behaviour
@@ -322,10 +323,11 @@ def test_ask_answers_with_expandable_citations(served) -> None:
     assert "[1]" in answer and "<details>" in answer and passages
 
 
-def test_coach_auth_asks_for_a_login(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> None:
+def test_coach_auth_asks_for_a_login(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach
+) -> None:
     """Uses the fake OpenAI server (not asked anything: only the login is checked)."""
-    template = tmp_path_factory.getbasetemp() / "app-template"
-    root = prepared_root(template, tmp_path_factory.mktemp("app-auth") / "root", embedder)
+    root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-auth") / "root")
     with running_app(root, embedder, auth=SecretStr("ann:s3cret")) as (url, _, _):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{url}config", timeout=10)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from coach import Coach
 from coach.embeddings import Embedder
 from coach.settings import PROJECT_ROOT
 from tests.app_server import CUSTOMER, RUDE_DRAFT, prepared_root, running_app
@@ -36,10 +37,11 @@ LLM_WAIT_MS = 60_000  # the fake LLM answers at once; the rest is the real embed
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[tuple[str, Behaviour]]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach
+) -> Iterator[tuple[str, Behaviour]]:
     """The app over a copy of the knowledge base, with the fake OpenAI server as its LLM."""
-    template = tmp_path_factory.getbasetemp() / "app-template"
-    root = prepared_root(template, tmp_path_factory.mktemp("app-browser") / "root", embedder)
+    root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-browser") / "root")
     with running_app(root, embedder) as (url, _, behaviour):
         yield url, behaviour
 
