@@ -57,6 +57,7 @@ class LLMProvider:
         self._settings = settings
         self._endpoint: Endpoint | None = None
         self._server: EmbeddedLLMServer | None = None
+        self._models: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
 
     def endpoint(self) -> Endpoint:
@@ -76,7 +77,21 @@ class LLMProvider:
         return Endpoint(self._server.base_url, EMBEDDED_MODEL_NAME, SecretStr("local"), embedded=True)
 
     def chat_model(self, *, max_tokens: int, temperature: float = 0.0, **options: Any) -> Any:
-        """A langchain ``ChatOpenAI`` bound to the endpoint, with bounded retries and a timeout."""
+        """A langchain ``ChatOpenAI`` bound to the endpoint, with bounded retries and a timeout.
+
+        Made once per set of options and reused (thread-safe): each one holds its own HTTP client,
+        which costs more CPU to build than a whole request to a fast server.
+        """
+        key = (max_tokens, temperature, tuple(sorted(options.items())))
+        with self._lock:
+            model = self._models.get(key)
+        if model is None:
+            model = self._new_chat_model(max_tokens, temperature, options)
+            with self._lock:
+                model = self._models.setdefault(key, model)
+        return model
+
+    def _new_chat_model(self, max_tokens: int, temperature: float, options: dict[str, Any]) -> Any:
         from langchain_openai import ChatOpenAI
 
         endpoint = self.endpoint()
@@ -125,6 +140,7 @@ class LLMProvider:
                 self._server.stop()
                 self._server = None
             self._endpoint = None
+            self._models.clear()
 
 
 def invoke_chat(chat_model: Any, messages: list[Any]) -> Any:
