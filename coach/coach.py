@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from coach.answers import build_answer, numbered_passages
 from coach.cache import ResultCache, cache_key
@@ -46,7 +46,7 @@ from coach.language import detect_language, language_name
 from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, final_result, while_running
-from coach.prompts import Rubric, load_prompt, load_rubric
+from coach.prompts import PromptTemplate, Rubric, load_prompt, load_rubric
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.rewriting import (
     DraftRewrite,
@@ -57,7 +57,7 @@ from coach.rewriting import (
     rewrite_token_budget,
 )
 from coach.settings import Settings
-from coach.structured import JsonCall, JsonModes, Partial, generate_json, stream_chat, usage_of
+from coach.structured import JsonCall, JsonModes, OutputT, Partial, generate_json, stream_chat, usage_of
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,19 @@ CRITIQUE_K = 5
 _SEPARATOR = "\n\u0000\n"  # joins draft and message for masking; no PII pattern spans it
 JSON_CRITIQUE_TOKENS = 900
 ASK_TOKENS = 400
+
+
+ResultT = TypeVar("ResultT", Critique, Rewrite, Answer)
+
+
+def _retrieved(passages: list[Passage], clock: Clock) -> Progress:
+    """The first event of every stream: the passages found, within a second."""
+    return Progress(
+        stage="retrieved",
+        passages=passages,
+        elapsed_s=clock.elapsed(),
+        message=f"{len(passages)} guideline passages found",
+    )
 
 
 class Coach:
@@ -93,6 +106,7 @@ class Coach:
         self._json_modes = JsonModes()
         self._results: ResultCache | None = None
         self._calibration_checked = False
+        self._prompts: dict[str, PromptTemplate] = {}
 
     @property
     def store(self) -> PassageStore:
@@ -234,8 +248,8 @@ class Coach:
     @functools.cached_property
     def scorer(self) -> Scorer:
         """The Yes/No + exemplar critic (prompts and exemplar vectors loaded once)."""
-        system = load_prompt("system").render(language_name="English")
-        return Scorer(self.rubric, load_prompt("yesno"), system, ExemplarScorer(self._embedder, self.rubric))
+        system = self._prompt("system").render(language_name="English")
+        return Scorer(self.rubric, self._prompt("yesno"), system, ExemplarScorer(self._embedder, self.rubric))
 
     @property
     def critic_mode(self) -> str:
@@ -282,12 +296,7 @@ class Coach:
         clock = Clock()
         draft, customer = self._check_inputs(draft, customer_message)
         vector, passages = self._retrieve(draft, clock)
-        yield Progress(
-            stage="retrieved",
-            passages=passages,
-            elapsed_s=clock.elapsed(),
-            message=f"{len(passages)} guideline passages found",
-        )
+        yield _retrieved(passages, clock)
         key = self._cache_key("critique", passages, draft, customer)
         cached = self.results.get(key) if self.settings.cache else None
         if cached is not None:
@@ -345,10 +354,7 @@ class Coach:
         assert signals is not None
         with clock.stage("feedback"):
             spans = draft_sentences(draft)
-            margins = {
-                cid: self.calibration.for_criterion(cid).combined(found) - self.calibration.for_criterion(cid).threshold
-                for cid, found in signals.items()
-            }
+            margins = {cid: self.calibration.for_criterion(cid).margin(found) for cid, found in signals.items()}
             passages = passages + self._linked_passages(vector, [c for c, m in margins.items() if m >= 0], passages)
             quote_spans = {cid: spans[found.sentence] for cid, found in signals.items()}
             scores, issues, strengths = build_feedback(draft, language, self.rubric, margins, quote_spans, passages)
@@ -360,13 +366,8 @@ class Coach:
             strengths=strengths,
             passages=passages,
             critic="scorer",
-            model=self.llm.endpoint().model,
-            prompt_version=self._prompt_version("system", "yesno"),
-            usage=usage,
-            timings=clock.timings,
-            latency_s=clock.elapsed(),
         )
-        yield Progress(stage="done", result=critique, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+        yield self._done(critique, ("system", "yesno"), usage, clock)
 
     def _check_calibration(self) -> None:
         """Warn once when the calibration was measured for another model or prompt than the one in use."""
@@ -388,36 +389,19 @@ class Coach:
     ) -> Iterator[Progress]:
         usage = Usage()
         masked_draft, masked_customer, pii = self._masked(draft, customer)
-        prompt = load_prompt("critique").render(
-            rubric=self.rubric.prompt_text(anchors=False),
-            passages=passages_block(passages),
-            customer_message=masked_customer or NO_CUSTOMER_MESSAGE,
-            draft=masked_draft,
-            language_name=language_name(language),
-        )
+        prompt = self._draft_prompt("critique", masked_draft, masked_customer, passages, language)
         call = JsonCall(
             output=DraftCritique,
             schema=critique_schema(self.rubric.ids, [p.id for p in passages]),
             name="critique",
             max_tokens=JSON_CRITIQUE_TOKENS,
-            repair=load_prompt("repair"),
+            repair=self._prompt("repair"),
             check=lambda value: check_critique(value, self.rubric),
             prefer=lambda value: check_language(value, language),
         )
         messages = self._messages(language, prompt)
-        chat = self.llm.chat_model(max_tokens=call.max_tokens)
         with clock.stage("llm"):
-            if live:
-                partial = Partial()
-                value = yield from while_running(
-                    lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
-                    partial,
-                    clock,
-                    passages,
-                    "writing the critique",
-                )
-            else:
-                value = generate_json(chat, messages, call, self._json_modes, usage)
+            value = yield from self._generate_json(messages, call, usage, clock, passages, "writing the critique", live)
         with clock.stage("feedback"):
             scores, issues, strengths, grounding = ground_critique(value, draft, language, self.rubric, passages, pii)
         critique = Critique(
@@ -429,18 +413,63 @@ class Coach:
             passages=passages,
             grounding=grounding,
             critic="json",
-            model=self.llm.endpoint().model,
-            prompt_version=self._prompt_version("system", "critique"),
-            usage=usage,
-            timings=clock.timings,
-            latency_s=clock.elapsed(),
         )
-        yield Progress(stage="done", result=critique, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+        yield self._done(critique, ("system", "critique"), usage, clock)
+
+    def _draft_prompt(self, name: str, draft: str, customer: str | None, passages: list[Passage], language: str) -> str:
+        """A critique or rewrite prompt: the rubric, the passages, the message and the draft as delimited data."""
+        return self._prompt(name).render(
+            rubric=self.rubric.prompt_text(anchors=False),
+            passages=passages_block(passages),
+            customer_message=customer or NO_CUSTOMER_MESSAGE,
+            draft=draft,
+            language_name=language_name(language),
+        )
+
+    def _generate_json(
+        self,
+        messages: list[Any],
+        call: JsonCall[OutputT],
+        usage: Usage,
+        clock: Clock,
+        passages: list[Passage],
+        message: str,
+        live: bool = True,
+    ) -> Generator[Progress, None, OutputT]:
+        """A validated JSON answer; ``live`` streams it with progress events, else one plain call."""
+        chat = self.llm.chat_model(max_tokens=call.max_tokens)
+        if not live:
+            return generate_json(chat, messages, call, self._json_modes, usage)
+        partial = Partial()
+        return (
+            yield from while_running(
+                lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
+                partial,
+                clock,
+                passages,
+                message,
+            )
+        )
+
+    def _done(self, result: ResultT, prompts: tuple[str, ...], usage: Usage, clock: Clock) -> Progress:
+        """The final event: the result stamped with model, prompt versions, usage and timings."""
+        finished = result.model_copy(
+            update={
+                "model": self.llm.endpoint().model,
+                "prompt_version": self._prompt_version(*prompts),
+                "usage": usage,
+                "timings": clock.timings,
+                "latency_s": clock.elapsed(),
+            }
+        )
+        return Progress(
+            stage="done", result=finished, passages=finished.passages, elapsed_s=clock.elapsed(), fraction=1.0
+        )
 
     def _messages(self, language: str, prompt: str) -> list[Any]:
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        system = load_prompt("system").render(language_name=language_name(language))
+        system = self._prompt("system").render(language_name=language_name(language))
         return [SystemMessage(system), HumanMessage(prompt)]
 
     def _masked(self, draft: str, customer: str | None) -> tuple[str, str | None, dict[str, str]]:
@@ -469,8 +498,14 @@ class Coach:
                 extra.setdefault(passage.id, passage)
         return list(extra.values())
 
+    def _prompt(self, name: str) -> PromptTemplate:
+        """A prompt template, read from ``prompts/`` once per Coach (not on every request)."""
+        if name not in self._prompts:
+            self._prompts[name] = load_prompt(name)
+        return self._prompts[name]
+
     def _prompt_version(self, *names: str) -> str:
-        versions = [load_prompt(name).version for name in names]
+        versions = [self._prompt(name).version for name in names]
         return "+".join([*versions, self.rubric.version])
 
     # ------------------------------------------------------------------ rewrite
@@ -484,42 +519,23 @@ class Coach:
         clock = Clock()
         draft, customer = self._check_inputs(draft, customer_message)
         _, passages = self._retrieve(draft, clock)
-        yield Progress(
-            stage="retrieved",
-            passages=passages,
-            elapsed_s=clock.elapsed(),
-            message=f"{len(passages)} guideline passages found",
-        )
+        yield _retrieved(passages, clock)
         language = detect_language(draft)
         usage = Usage()
         masked_draft, masked_customer, pii = self._masked(draft, customer)
-        prompt = load_prompt("rewrite").render(
-            rubric=self.rubric.prompt_text(anchors=False),
-            passages=passages_block(passages),
-            customer_message=masked_customer or NO_CUSTOMER_MESSAGE,
-            draft=masked_draft,
-            language_name=language_name(language),
-        )
+        prompt = self._draft_prompt("rewrite", masked_draft, masked_customer, passages, language)
         call = JsonCall(
             output=DraftRewrite,
             schema=rewrite_schema(self.rubric.ids, [p.id for p in passages], len(draft)),
             name="rewrite",
             max_tokens=rewrite_token_budget(draft),
-            repair=load_prompt("repair"),
+            repair=self._prompt("repair"),
             check=check_rewrite,
             prefer=lambda value: review_rewrite(value, masked_draft, language),
         )
         messages = self._messages(language, prompt)
-        partial = Partial()
-        chat = self.llm.chat_model(max_tokens=call.max_tokens)
         with clock.stage("llm"):
-            value = yield from while_running(
-                lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
-                partial,
-                clock,
-                passages,
-                "writing the new reply",
-            )
+            value = yield from self._generate_json(messages, call, usage, clock, passages, "writing the new reply")
         text = unmask(value.text, pii).strip()
         yield Progress(
             stage="llm",
@@ -532,16 +548,7 @@ class Coach:
             before = self.critique(draft, customer)
             after = self.critique(text, customer) if text else None
         result = build_rewrite(value, text, draft, language, self.rubric, passages, before, after, pii)
-        result = result.model_copy(
-            update={
-                "model": self.llm.endpoint().model,
-                "prompt_version": self._prompt_version("system", "rewrite"),
-                "usage": usage,
-                "timings": clock.timings,
-                "latency_s": clock.elapsed(),
-            }
-        )
-        yield Progress(stage="done", result=result, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+        yield self._done(result, ("system", "rewrite"), usage, clock)
 
     # ------------------------------------------------------------------ ask
 
@@ -556,15 +563,10 @@ class Coach:
         clock = Clock()
         question = self.check_text(question, "question")
         _, passages = self._retrieve(question, clock)
-        yield Progress(
-            stage="retrieved",
-            passages=passages,
-            elapsed_s=clock.elapsed(),
-            message=f"{len(passages)} guideline passages found",
-        )
+        yield _retrieved(passages, clock)
         language = detect_language(question)
         usage = Usage()
-        prompt = load_prompt("ask").render(
+        prompt = self._prompt("ask").render(
             passages=numbered_passages(passages), question=question, language_name=language_name(language)
         )
         messages = self._messages(language, prompt)
@@ -578,7 +580,7 @@ class Coach:
             text = str(reply.content).strip()
             if not language_matches(text, language):
                 usage.repairs += 1
-                retry = load_prompt("repair_language").render(language_name=language_name(language))
+                retry = self._prompt("repair_language").render(language_name=language_name(language))
                 reply = yield from while_running(
                     lambda: stream_chat(chat, [*messages, reply, HumanMessage(retry)], partial),
                     partial,
@@ -589,16 +591,7 @@ class Coach:
                 usage.add(usage_of(reply))
                 text = str(reply.content).strip()
         answer = build_answer(question, text, language, passages)
-        answer = answer.model_copy(
-            update={
-                "model": self.llm.endpoint().model,
-                "prompt_version": self._prompt_version("system", "ask"),
-                "usage": usage,
-                "timings": clock.timings,
-                "latency_s": clock.elapsed(),
-            }
-        )
-        yield Progress(stage="done", result=answer, passages=passages, elapsed_s=clock.elapsed(), fraction=1.0)
+        yield self._done(answer, ("system", "ask"), usage, clock)
 
     # ------------------------------------------------------------------ batch evaluation (coach/batch.py)
 

@@ -140,6 +140,10 @@ class CriterionCalibration(BaseModel):
         exemplar_z = (signals.exemplar - self.exemplar_mean) / max(self.exemplar_std, 1e-6)
         return self.llm_weight * llm_z + (1 - self.llm_weight) * exemplar_z
 
+    def margin(self, signals: CriterionSignals) -> float:
+        """How far the combined score lies above the threshold: >= 0 means the criterion is flagged."""
+        return self.combined(signals) - self.threshold
+
 
 class Calibration(BaseModel):
     """Per-criterion calibration measured for one model, prompt and rubric version."""
