@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
+
 from coach import Coach  # noqa: E402
 from coach.critic import CALIBRATION_FILE, Calibration, CriterionCalibration, CriterionSignals, ask_yes_no  # noqa: E402
 from coach.models import Usage  # noqa: E402
@@ -34,8 +36,8 @@ THRESHOLDS = [x / 20 for x in range(-20, 61)]
 
 
 def load_drafts() -> list[dict]:
-    lines = (ROOT / "eval" / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [item for item in map(json.loads, filter(None, lines)) if item["kind"] == "draft"]
+    """The labelled drafts of the eval set (trainer questions left out)."""
+    return [item for item in load_eval()[0] if item["kind"] == "draft"]
 
 
 def collect(coach: Coach, drafts: list[dict], cache_path: Path) -> dict[str, dict[str, CriterionSignals]]:
@@ -56,14 +58,14 @@ def collect(coach: Coach, drafts: list[dict], cache_path: Path) -> dict[str, dic
             if draft["id"] in cached:
                 continue
             started = time.perf_counter()
-            found = None
-            for _, found in coach.scorer.signals(draft["text"], draft.get("customer_message"), ask, Usage()):
-                pass
+            *_, (_, found) = coach.scorer.signals(draft["text"], draft.get("customer_message"), ask, Usage())
             assert found is not None
             times.append(time.perf_counter() - started)
             cached[draft["id"]] = {cid: s.as_dict() for cid, s in found.items()}
-            out.write(json.dumps({"id": draft["id"], "version": version, "model": model,
-                                  "signals": cached[draft["id"]]}) + "\n")
+            out.write(
+                json.dumps({"id": draft["id"], "version": version, "model": model, "signals": cached[draft["id"]]})
+                + "\n"
+            )
             out.flush()
             print(f"  {n}/{len(drafts)} {draft['id']} {times[-1]:.1f} s", flush=True)
     if times:
@@ -71,15 +73,21 @@ def collect(coach: Coach, drafts: list[dict], cache_path: Path) -> dict[str, dic
     return {did: {cid: CriterionSignals(**s) for cid, s in sig.items()} for did, sig in cached.items()}
 
 
-def fit_stats(signals: list[dict[str, CriterionSignals]], criteria: list[str], weight: float) -> dict[str, CriterionCalibration]:
+def fit_stats(
+    signals: list[dict[str, CriterionSignals]], criteria: list[str], weight: float
+) -> dict[str, CriterionCalibration]:
     stats = {}
     for cid in criteria:
         llm = [s[cid].llm for s in signals]
         ex = [s[cid].exemplar for s in signals]
         stats[cid] = CriterionCalibration(
-            llm_mean=statistics.fmean(llm), llm_std=statistics.pstdev(llm) or 1.0,
-            exemplar_mean=statistics.fmean(ex), exemplar_std=statistics.pstdev(ex) or 1.0,
-            llm_weight=weight, threshold=0.0)
+            llm_mean=statistics.fmean(llm),
+            llm_std=statistics.pstdev(llm) or 1.0,
+            exemplar_mean=statistics.fmean(ex),
+            exemplar_std=statistics.pstdev(ex) or 1.0,
+            llm_weight=weight,
+            threshold=0.0,
+        )
     return stats
 
 
@@ -88,10 +96,15 @@ def flags(calibration: dict[str, CriterionCalibration], signals: dict[str, Crite
 
 
 def evaluate(calibration, drafts, signals) -> dict[str, dict[str, float]]:
-    """Recall and false alarms per good draft, overall and per language."""
+    """Recall and false alarms per good draft, overall and per language, with one calibration for all."""
+    return tally(drafts, signals, lambda draft: calibration)
+
+
+def tally(drafts, signals, calibration_for) -> dict[str, dict[str, float]]:
+    """Recall and false alarms per good draft, judging each draft with ``calibration_for(draft)``."""
     by_lang: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0])  # found, labelled, false, good drafts
     for draft in drafts:
-        flagged = flags(calibration, signals[draft["id"]])
+        flagged = flags(calibration_for(draft), signals[draft["id"]])
         for key in ("all", draft["language"]):
             row = by_lang[key]
             if draft["good"]:
@@ -104,8 +117,10 @@ def evaluate(calibration, drafts, signals) -> dict[str, dict[str, float]]:
 
 
 def with_threshold(stats: dict[str, CriterionCalibration], threshold: float | dict[str, float]):
-    return {cid: cal.model_copy(update={"threshold": threshold[cid] if isinstance(threshold, dict) else threshold})
-            for cid, cal in stats.items()}
+    return {
+        cid: cal.model_copy(update={"threshold": threshold[cid] if isinstance(threshold, dict) else threshold})
+        for cid, cal in stats.items()
+    }
 
 
 def fit(drafts, signals, criteria, weight: float, per_criterion: bool) -> dict[str, CriterionCalibration]:
@@ -141,22 +156,16 @@ def cross_validate(drafts, signals, criteria, weight, per_criterion, folds: int 
         calibration = fit(train, signals, criteria, weight, per_criterion)
         for d in test:
             predictions[d["id"]] = calibration
-    # evaluate each draft with its own fold's calibration
-    by_lang: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0])
-    for draft in drafts:
-        flagged = flags(predictions[draft["id"]], signals[draft["id"]])
-        for key in ("all", draft["language"]):
-            row = by_lang[key]
-            if draft["good"]:
-                row[2] += len(flagged); row[3] += 1
-            else:
-                row[0] += len(flagged & set(draft["problems"])); row[1] += len(draft["problems"])
-    return {k: {"recall": v[0] / max(v[1], 1), "false_per_good": v[2] / max(v[3], 1)} for k, v in by_lang.items()}
+    return tally(drafts, signals, lambda draft: predictions[draft["id"]])
 
 
 def show(label: str, result: dict[str, dict[str, float]]) -> None:
-    langs = " ".join(f"{k} {v['recall']:.2f}/{v['false_per_good']:.1f}" for k, v in sorted(result.items()) if k != "all")
-    print(f"{label:42s} recall {result['all']['recall']:.3f}  false/good {result['all']['false_per_good']:.2f}  | {langs}")
+    langs = " ".join(
+        f"{k} {v['recall']:.2f}/{v['false_per_good']:.1f}" for k, v in sorted(result.items()) if k != "all"
+    )
+    print(
+        f"{label:42s} recall {result['all']['recall']:.3f}  false/good {result['all']['false_per_good']:.2f}  | {langs}"
+    )
 
 
 def main() -> None:
@@ -185,11 +194,18 @@ def main() -> None:
         weight, per = 0.5, False
         final = fit(drafts, signals, criteria, weight, per)
         calibration = Calibration(
-            model=model, prompt_version=coach._prompt_version("system", "yesno"), rubric_version=coach.rubric.version,
+            model=model,
+            prompt_version=coach._prompt_version("system", "yesno"),
+            rubric_version=coach.rubric.version,
             criteria=final,
-            measured={"drafts": len(drafts), "in_sample": evaluate(final, drafts, signals)["all"],
-                      "cross_validated": cross_validate(drafts, signals, criteria, weight, per)["all"],
-                      "llm_weight": weight, "shared_threshold": not per})
+            measured={
+                "drafts": len(drafts),
+                "in_sample": evaluate(final, drafts, signals)["all"],
+                "cross_validated": cross_validate(drafts, signals, criteria, weight, per)["all"],
+                "llm_weight": weight,
+                "shared_threshold": not per,
+            },
+        )
         path = ROOT / "prompts" / CALIBRATION_FILE
         path.write_text(calibration.model_dump_json(indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")

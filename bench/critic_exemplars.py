@@ -9,7 +9,6 @@ problems labelled in eval/queries.jsonl. 0.5 is chance.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,8 +17,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
+
+from coach.critic import ExemplarScorer, draft_sentences  # noqa: E402
 from coach.embeddings import Embedder  # noqa: E402
-from coach.knowledge import split_sentences  # noqa: E402
 from coach.prompts import load_rubric  # noqa: E402
 
 
@@ -31,23 +32,14 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 
 def main() -> None:
-    embedder = Embedder(2)
     rubric = load_rubric()
-    lines = (ROOT / "eval" / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    drafts = [item for item in map(json.loads, filter(None, lines)) if item["kind"] == "draft"]
-    sentence_vectors = [embedder.queries(split_sentences(d["text"])) for d in drafts]
+    scorer = ExemplarScorer(Embedder(2), rubric)  # the critic's own exemplar signal, not a copy of it
+    drafts = [item for item in load_eval()[0] if item["kind"] == "draft"]
+    scores = [scorer.score([d["text"][a:b] for a, b in draft_sentences(d["text"])]) for d in drafts]
     print(f"{len(drafts)} labelled drafts")
     for criterion in rubric.criteria:
-        bad = embedder.passages(criterion.exemplars_bad)
-        good = embedder.passages(criterion.exemplars_good) if criterion.exemplars_good else None
-        scores = []
-        for vectors in sentence_vectors:
-            score = float((vectors @ bad.T).max())
-            if criterion.kind == "omission" and good is not None:
-                score -= float((vectors @ good.T).max())
-            scores.append(score)
         labels = np.array([criterion.id in d["problems"] for d in drafts])
-        values = np.array(scores)
+        values = np.array([score[criterion.id][0] for score in scores])
         area = auc(values[labels], values[~labels])
         print(f"{criterion.id:25s} drafts with the problem {labels.sum():2d}  AUC {area:.2f}")
 

@@ -13,33 +13,19 @@ cross-validated figures.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
+
 from coach import Coach, CoachError, Critique, Settings  # noqa: E402
 from coach.grounding import language_matches  # noqa: E402
-
-
-def load_drafts() -> list[dict]:
-    lines = (ROOT / "eval" / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [item for item in map(json.loads, filter(None, lines)) if item["kind"] == "draft"]
-
-
-def principle_passages() -> dict[str, set[str]]:
-    data = yaml.safe_load((ROOT / "eval" / "principles.yaml").read_text(encoding="utf-8"))
-    items = data.get("principles", data) if isinstance(data, dict) else data
-    if isinstance(items, dict):
-        return {name: set(value["passages"] if isinstance(value, dict) else value) for name, value in items.items()}
-    return {item["name"]: set(item["passages"]) for item in items}
 
 
 def main() -> None:
@@ -47,12 +33,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--languages", default="")
     args = parser.parse_args()
-    drafts = load_drafts()
+    queries, principles = load_eval()
+    drafts = [item for item in queries if item["kind"] == "draft"]
     if args.languages:
         drafts = [d for d in drafts if d["language"] in args.languages.split(",")]
     if args.limit:
         drafts = drafts[: args.limit]
-    principles = principle_passages()
     coach = Coach(Settings(cache=False))
     coach.ensure_index()
     coach.llm.endpoint()  # start the embedded server before timing anything
