@@ -14,13 +14,7 @@ PASSAGE_CHARS = 500
 
 def numbered_passages(passages: Sequence[Passage]) -> str:
     """The passages as ``[1] text`` lines, in their own language, shortened for a small model's budget."""
-    lines = []
-    for number, passage in enumerate(passages, 1):
-        text = " ".join(passage.text.split())
-        if len(text) > PASSAGE_CHARS:
-            text = text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"
-        lines.append(f"[{number}] ({passage.title}) {text}")
-    return "\n".join(lines)
+    return "\n".join(f"[{n}] ({p.title}) {p.excerpt(PASSAGE_CHARS)}" for n, p in enumerate(passages, 1))
 
 
 def build_answer(question: str, text: str, language: str, passages: Sequence[Passage]) -> Answer:

@@ -94,13 +94,7 @@ def critique_schema(criteria: Sequence[str], passage_ids: Sequence[str]) -> dict
 
 def passages_block(passages: Sequence[Passage]) -> str:
     """The passages as the prompt shows them: id, then the text (shortened), in its own language."""
-    lines = []
-    for passage in passages:
-        text = " ".join(passage.text.split())
-        if len(text) > PASSAGE_CHARS:
-            text = text[:PASSAGE_CHARS].rsplit(" ", 1)[0] + " …"
-        lines.append(f"[{passage.id}] {text}")
-    return "\n".join(lines)
+    return "\n".join(f"[{passage.id}] {passage.excerpt(PASSAGE_CHARS)}" for passage in passages)
 
 
 def prose(value: DraftCritique) -> str:

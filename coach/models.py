@@ -18,6 +18,13 @@ class Passage(BaseModel):
     text: str = Field(description="The passage, verbatim from the guideline.")
     score: float = Field(default=0.0, description="Relevance to the query (higher is better).")
 
+    def excerpt(self, limit: int) -> str:
+        """The text on one line, cut at a word after at most ``limit`` characters (for prompts)."""
+        text = " ".join(self.text.split())
+        if len(text) <= limit:
+            return text
+        return text[:limit].rsplit(" ", 1)[0] + " …"
+
 
 class IndexReport(BaseModel):
     """What one `coach index` run did, document by document."""

@@ -119,3 +119,9 @@ def test_answer_keeps_only_markers_that_point_at_passages() -> None:
     assert [c.marker for c in answer.citations] == [1, 2]
     assert answer.text == "First [2], then [1]."
     assert answer.grounding.citations_dropped == 1
+
+
+def test_passage_excerpt_is_one_line_cut_at_a_word() -> None:
+    long = passage("a#1").model_copy(update={"text": "first line\n  second   line with more words"})
+    assert long.excerpt(100) == "first line second line with more words"
+    assert long.excerpt(20) == "first line second …"
