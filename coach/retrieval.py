@@ -89,6 +89,11 @@ class Retriever:
             self._remember(text, vectors[start : start + len(text_pieces)].mean(axis=0))
             start += len(text_pieces)
 
+    def forget_vectors(self) -> None:
+        """Drop the remembered query vectors (benchmarks use it to time the embedding too)."""
+        with self._lock:
+            self._vectors.clear()
+
     def _remember(self, text: str, vector: Vectors) -> Vectors:
         normalized = np.asarray(vector / np.linalg.norm(vector), dtype=np.float32).reshape(1, -1)
         with self._lock:
