@@ -208,6 +208,11 @@ def main() -> None:
             cpu = run["cpu"] * 1000
             print(f"{label}: {run['wall']:.1f} s, {rate:.2f} rows/s, row latency {latency:.3f} s, CPU {cpu:.0f} ms/row")
         print(f"scaling x{scaling:.2f} (bar >= 6)    {'PASS' if scaling >= 6 else 'MISS'}")
+        ceiling = (os.cpu_count() or 1) / eight["cpu"]
+        print(
+            f"CPU ceiling: {os.cpu_count()} cores / {eight['cpu'] * 1000:.0f} ms CPU per row = {ceiling:.1f} rows/s "
+            f"(x{ceiling / one['rows_per_s']:.2f} of concurrency 1), whatever the concurrency"
+        )
         print(f"overhead per row {overhead * 1000:.0f} ms (bar <= 50 ms)    {'PASS' if overhead <= 0.05 else 'MISS'}")
         if args.kills:
             kills = kill_and_resume(settings, url, source, args.rows, args.kills, work)

@@ -50,6 +50,8 @@ DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 STOP_AFTER_FAILURES = 20
 PREPARE_CHUNK = 32  # drafts embedded per call ahead of the workers
+FIRST_CHUNK = 4  # the first call is short so that the first rows start at once
+PREPARE_AHEAD = 2  # chunks embedded and waiting at most
 LLM_DOWN = ("LLMError", "ModelIntegrityError")  # failures of the LLM itself, not of one row's content
 
 
@@ -191,21 +193,65 @@ def _run(
             yield outcome
     finally:
         stop.set()  # workers stop waiting in backoff; rows in flight are dropped (daemon threads)
+        pending.close()
         for _ in workers:
             tasks.put(None)
 
 
-def _prepared(coach: Critic, rows: Iterable[BatchRow]) -> Iterator[BatchRow]:
-    """The rows, with each chunk's drafts embedded in one call first: much cheaper than one by one."""
+def _prepared(coach: Critic, rows: Iterable[BatchRow]) -> Generator[BatchRow, None, None]:
+    """The rows, each chunk's drafts embedded in one call by a background thread ahead of the workers.
+
+    One call per chunk is much cheaper than one per draft, and the embedding (C code, outside the GIL)
+    runs while the workers wait on the LLM instead of between their rows. The first chunk is small so
+    the first rows start at once.
+    """
     prepare = getattr(coach, "prepare", None)
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, PREPARE_CHUNK)):
-        if prepare is not None:
+    if prepare is None:
+        yield from rows
+        return
+    ready: queue.Queue[list[BatchRow] | BaseException | None] = queue.Queue(maxsize=PREPARE_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: list[BatchRow] | BaseException | None) -> bool:
+        while not stop.is_set():
             try:
-                prepare([row.draft for row in chunk if isinstance(row.draft, str)])
-            except CoachError as exc:  # only a speed-up: each row still reports its own error
-                log.warning("could not pre-embed drafts: %s", exc)
-        yield from chunk
+                ready.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def embed_ahead() -> None:
+        try:
+            for chunk in _chunks(rows):
+                try:
+                    prepare([row.draft for row in chunk if isinstance(row.draft, str)])
+                except CoachError as exc:  # only a speed-up: each row still reports its own error
+                    log.warning("could not pre-embed drafts: %s", exc)
+                if not hand_over(chunk):
+                    return
+            hand_over(None)
+        except BaseException as exc:  # reading the rows failed: the consumer re-raises it
+            hand_over(exc)
+
+    thread = threading.Thread(target=embed_ahead, daemon=True, name="coach-batch-embed")
+    thread.start()
+    try:
+        while (chunk := ready.get()) is not None:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield from chunk
+    finally:
+        stop.set()
+
+
+def _chunks(rows: Iterable[BatchRow]) -> Iterator[list[BatchRow]]:
+    """Rows in chunks of ``PREPARE_CHUNK``, the first one of ``FIRST_CHUNK``."""
+    iterator = iter(rows)
+    size = FIRST_CHUNK
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+        size = PREPARE_CHUNK
 
 
 def _next(done: queue.Queue[BatchResult | BaseException]) -> BatchResult | BaseException:
