@@ -1,13 +1,13 @@
 """Critique the labelled eval drafts with the configured LLM and report the issue's bars.
 
-Usage:  python bench/critique.py [--limit N] [--languages en,ru]
+Usage:  python bench/critique.py [--limit N] [--languages en,ru] [--queries heldout.jsonl]
 
 Per language: issue recall (labelled problems flagged, and flagged with a passage of a labelled
 principle), false alarms per good draft, feedback in the draft's language, quotes located, citations
 among the retrieved passages, repairs and dropped points; then speed: time to the first streamed event
 (retrieval), median critique time, LLM time, coach's own overhead (everything but waiting on the LLM) and
-prompt tokens. The calibration is fitted on these same drafts: bench/calibrate_critic.py reports the
-cross-validated figures.
+prompt tokens. The calibration is fitted on the drafts of eval/queries.jsonl: bench/calibrate_critic.py
+reports cross-validated figures, and ``--queries heldout.jsonl`` scores drafts it never saw.
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--languages", default="")
+    parser.add_argument("--queries", default="queries.jsonl", help="file under eval/ (heldout.jsonl: held-out set)")
     args = parser.parse_args()
-    queries, principles = load_eval()
+    queries, principles = load_eval(args.queries)
     drafts = [item for item in queries if item["kind"] == "draft"]
     if args.languages:
         drafts = [d for d in drafts if d["language"] in args.languages.split(",")]

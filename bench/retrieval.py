@@ -1,6 +1,6 @@
 """Retrieval benchmark: recall@5, MRR and per-language recall on eval/, coach beside BM25; latencies.
 
-Usage:  python bench/retrieval.py [--k 5] [--variants] [--no-latency]
+Usage:  python bench/retrieval.py [--k 5] [--variants] [--no-latency] [--queries heldout.jsonl]
 
 Recall@k: for each query, the share of its labelled principles with at least one passage among
 the top k (a principle is stated by passages in several documents; any of them counts), averaged
@@ -34,12 +34,13 @@ EVAL = ROOT / "eval"
 Search = Callable[[str, int], list[str]]
 
 
-def load_eval() -> tuple[list[dict], dict[str, set[str]]]:
-    """The labelled queries and, per principle, the passage ids that state it."""
+def load_eval(queries_file: str = "queries.jsonl") -> tuple[list[dict], dict[str, set[str]]]:
+    """The labelled queries (eval/queries.jsonl, or the held-out eval/heldout.jsonl) and, per principle,
+    the passage ids that state it."""
     principles = yaml.safe_load((EVAL / "principles.yaml").read_text(encoding="utf-8"))["principles"]
     by_name = {p["name"]: set(p["passages"]) for p in principles}
-    queries = [json.loads(line) for line in (EVAL / "queries.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    return queries, by_name
+    lines = (EVAL / queries_file).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()], by_name
 
 
 def evaluate(search: Search, queries: list[dict], principles: dict[str, set[str]], k: int) -> dict:
@@ -114,9 +115,10 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--variants", action="store_true", help="also score alternative retrieval settings")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--queries", default="queries.jsonl", help="file under eval/ (heldout.jsonl: held-out set)")
     args = parser.parse_args()
 
-    queries, principles = load_eval()
+    queries, principles = load_eval(args.queries)
     counts = defaultdict(int)
     for q in queries:
         counts[(q["language"], q["kind"])] += 1

@@ -24,9 +24,10 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, Settings
-from coach.batch import BatchProgress, RetryPolicy, evaluate, evaluate_file, summary_path
+from coach.batch import BatchProgress, RetryPolicy, _prepared, evaluate, evaluate_file, summary_path
 from coach.batch_io import (
     BatchResult,
+    BatchRow,
     ResultWriter,
     parse_columns,
     read_input,
@@ -287,6 +288,59 @@ def test_concurrency_runs_rows_in_parallel():
     assert len(results) == 16
     assert critic.most_running == 8
     assert time.perf_counter() - started < 16 * 0.05 / 3
+
+
+class PreparingCritic(ScriptedCritic):
+    """A critic with ``prepare``, as ``Coach`` has: records each batch of drafts it is asked to embed."""
+
+    def __init__(self, fail_prepare: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.prepared: list[list[str]] = []
+        self.fail_prepare = fail_prepare
+        self.thread_names: set[str] = set()
+
+    def prepare(self, texts: list[str]) -> None:
+        self.thread_names.add(threading.current_thread().name)
+        self.prepared.append(list(texts))
+        if self.fail_prepare:
+            raise LLMError("embedding failed")
+
+
+def test_drafts_are_embedded_ahead_in_chunks_off_the_main_thread():
+    critic = PreparingCritic()
+    rows = [{"id": str(i), "draft": f"Reply {i}"} for i in range(70)]
+    results = list(evaluate(critic, rows, concurrency=2))
+    assert len(results) == 70
+    assert [len(batch) for batch in critic.prepared] == [4, 32, 32, 2]
+    assert [d for batch in critic.prepared for d in batch] == [r["draft"] for r in rows]
+    assert critic.thread_names == {"coach-batch-embed"}
+
+
+def test_a_failed_pre_embedding_loses_no_row():
+    critic = PreparingCritic(fail_prepare=True)
+    results = list(evaluate(critic, [{"id": str(i), "draft": f"Reply {i}"} for i in range(40)], concurrency=2))
+    assert sorted(int(r.id) for r in results if r.ok) == list(range(40))
+
+
+def test_an_error_while_reading_rows_reaches_the_consumer():
+    def rows() -> Iterator[BatchRow]:
+        yield BatchRow(id="1", row=1, draft="Reply 1")
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="the disk went away"):
+        list(_prepared(PreparingCritic(), rows()))
+
+
+def test_stopping_early_stops_the_embedding_thread():
+    critic = PreparingCritic()
+    results = evaluate(critic, [{"id": str(i), "draft": f"Reply {i}"} for i in range(500)], concurrency=2)
+    next(results)
+    results.close()
+    deadline = time.monotonic() + 5
+    while any(t.name == "coach-batch-embed" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "coach-batch-embed" for t in threading.enumerate())
+    assert len(critic.prepared) < 500 // 32
 
 
 def test_transient_errors_are_retried_and_permanent_ones_are_not():
