@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import sys
 import tempfile
-from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
+from retrieval import evaluate, load_eval, print_row  # noqa: E402  (bench/retrieval.py: one reader of eval/)
 
 from coach import Coach, Settings  # noqa: E402
 from coach.prompts import load_rubric  # noqa: E402
@@ -60,19 +57,10 @@ class Records:
         return out
 
 
-def recall(ranked: list[str], query: dict, principles: dict[str, set[str]]) -> float:
-    top = set(ranked[:K])
-    return sum(1 for name in query["principles"] if principles[name] & top) / len(query["principles"])
-
-
 def report(name: str, rankings: list[list[str]], queries: list[dict], principles: dict[str, set[str]]) -> None:
-    by_group: dict[str, list[float]] = defaultdict(list)
-    for ranked, query in zip(rankings, queries, strict=True):
-        value = recall(ranked, query, principles)
-        for group in ("all", query["language"], query["kind"]):
-            by_group[group].append(value)
-    groups = "  ".join(f"{g} {statistics.mean(v):.2f}" for g, v in sorted(by_group.items()) if g != "all")
-    print(f"{name:52s} {statistics.mean(by_group['all']):.3f} | {groups}")
+    """bench/retrieval.py's figures for rankings computed here, one per query."""
+    by_text = {q["text"]: ranking for q, ranking in zip(queries, rankings, strict=True)}
+    print_row(name, evaluate(lambda text, k: by_text[text][:k], queries, principles, K))
 
 
 def ranked_by(scores: np.ndarray, records: Records) -> list[list[str]]:
@@ -108,12 +96,14 @@ def oracle_routing(coach: Coach, queries: list[dict], dense: list[list[str]]) ->
 
 
 def best_constant_list(queries: list[dict], principles: dict[str, set[str]], candidates: list[str]) -> list[str]:
+    """Five passages chosen greedily to maximise recall over all the queries at once."""
+
+    def recall_of(ids: list[str]) -> float:
+        return evaluate(lambda text, k: ids, queries, principles, K)["recall"]
+
     chosen: list[str] = []
-    mean_recall: Callable[[list[str]], float] = lambda ids: statistics.mean(  # noqa: E731
-        recall(ids, q, principles) for q in queries
-    )
     for _ in range(K):
-        chosen.append(max((c for c in candidates if c not in chosen), key=lambda c: mean_recall([*chosen, c])))
+        chosen.append(max((c for c in candidates if c not in chosen), key=lambda c: recall_of([*chosen, c])))
     return chosen
 
 
