@@ -7,6 +7,7 @@ Scored by brute force over every stored vector (passages and their notes), which
 default retriever; then:
 
 - customer message + draft as the query (what a critique knows besides the draft);
+- each sentence embedded on its own and the vectors averaged (would let repeated sentences be cached);
 - the embedder's sparse head fused with the dense score (costs a second model pass per query);
 - hubness correction (CSLS): subtract each passage's mean similarity to draft-like reference sentences
   (the notes' phrases);
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from retrieval import evaluate, load_eval, print_row  # noqa: E402  (bench/retrieval.py: one reader of eval/)
 
 from coach import Coach, Settings  # noqa: E402
+from coach.knowledge import sentence_chunks  # noqa: E402
 from coach.prompts import load_rubric  # noqa: E402
 
 K = 5
@@ -131,6 +133,12 @@ def main() -> None:
         ]
         customer_scores = records.per_passage(np.vstack(with_customer) @ records.vectors.T)
         report("customer message + draft as the query", ranked_by(customer_scores, records), queries, principles)
+
+        sentence_means = [
+            normalized(model.queries(sentence_chunks(q["text"], 1)).mean(axis=0, keepdims=True))[0] for q in queries
+        ]
+        by_sentences = records.per_passage(np.vstack(sentence_means) @ records.vectors.T)
+        report("sentences embedded one by one, vectors averaged", ranked_by(by_sentences, records), queries, principles)
 
         engine = model._loaded()
         sparse_records = normalized(engine.sparse(records.texts))
