@@ -11,18 +11,11 @@ from typing import Any, TypeVar
 
 from coach.answers import build_answer, numbered_passages
 from coach.cache import ResultCache, cache_key
-from coach.critic import (
-    NO_CUSTOMER_MESSAGE,
-    Calibration,
-    ExemplarScorer,
-    Scorer,
-    ask_yes_no,
-    draft_sentences,
-    load_calibration,
-)
+from coach.critic import CriticModel, load_critic_model
+from coach.critique import LearnedCritic
 from coach.embeddings import Embedder, shared_embedder
 from coach.errors import InputError, KnowledgeError
-from coach.feedback import MAX_CITED, build_feedback, overall_score
+from coach.feedback import overall_score
 from coach.grounding import language_matches, mask_pii, unmask
 from coach.index import PassageStore
 from coach.json_critic import (
@@ -63,6 +56,7 @@ log = logging.getLogger(__name__)
 
 MAX_K = 50
 CRITIQUE_K = 5
+NO_CUSTOMER_MESSAGE = "(none)"
 _SEPARATOR = "\n\u0000\n"  # joins draft and message for masking; no PII pattern spans it
 JSON_CRITIQUE_TOKENS = 900
 ASK_TOKENS = 400
@@ -105,7 +99,6 @@ class Coach:
         self._llm: LLMProvider | None = None
         self._json_modes = JsonModes()
         self._results: ResultCache | None = None
-        self._calibration_checked = False
         self._prompts: dict[str, PromptTemplate] = {}
 
     @property
@@ -241,22 +234,19 @@ class Coach:
         return load_rubric()
 
     @functools.cached_property
-    def calibration(self) -> Calibration:
-        """The Yes/No critic's per-criterion calibration (``prompts/critic_calibration.json``)."""
-        return load_calibration()
+    def critic_model(self) -> CriticModel:
+        """The fitted critic (``prompts/critic_model.json``, made by ``coach train-critic``)."""
+        return load_critic_model()
 
     @functools.cached_property
-    def scorer(self) -> Scorer:
-        """The Yes/No + exemplar critic (prompts and exemplar vectors loaded once)."""
-        system = self._prompt("system").render(language_name="English")
-        return Scorer(self.rubric, self._prompt("yesno"), system, ExemplarScorer(self._embedder, self.rubric))
+    def learned_critic(self) -> LearnedCritic:
+        """The learned critic over the fitted model, the rubric and this Coach's embedder."""
+        return LearnedCritic(self.critic_model, self.rubric, self._embedder, self.retriever.rank)
 
     @property
     def critic_mode(self) -> str:
-        """``scorer`` or ``json``: COACH_CRITIC, where ``auto`` means scorer for the embedded model."""
-        if self.settings.critic != "auto":
-            return self.settings.critic
-        return "json" if self.settings.llm_base_url else "scorer"
+        """``learned`` or ``json``: COACH_CRITIC, where ``auto`` means the learned critic."""
+        return "json" if self.settings.critic == "json" else "learned"
 
     def critique(self, draft: str, customer_message: str | None = None) -> Critique:
         """Scores, quoted issues and strengths for a draft, each issue citing the guideline passages it rests on."""
@@ -271,21 +261,16 @@ class Coach:
             return self._results
 
     def _cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
-        """Same model, prompts, rubric, calibration, passages and input: same result."""
-        versions = self._prompt_version("system", "yesno", "critique", "rewrite", "ask")
-        endpoint = self.llm.endpoint()
-        parts = [
-            kind,
-            self.critic_mode,
-            endpoint.model,
-            endpoint.base_url,
-            versions,
-            self.calibration.model_dump(mode="json", exclude={"measured"}),
-            self.settings.redact_pii,
-            [p.id for p in passages],
-            *texts,
-        ]
-        return cache_key(*parts)
+        """Same critic model (or LLM and prompts), rubric, passages and input: same result.
+
+        A learned critique names no LLM, so computing its key never starts the embedded server.
+        """
+        parts: list[Any] = [kind, self.critic_mode, self.rubric.version, self.critic_model.fingerprint]
+        if kind != "critique" or self.critic_mode == "json":
+            endpoint = self.llm.endpoint()
+            versions = self._prompt_version("system", "critique", "rewrite", "ask")
+            parts += [endpoint.model, endpoint.base_url, versions, self.settings.redact_pii]
+        return cache_key(*parts, [p.id for p in passages], *texts)
 
     def critique_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
         """``critique`` step by step: passages first (within a second), then LLM progress, then the result."""
@@ -314,7 +299,7 @@ class Coach:
         if self.critic_mode == "json":
             stream = self._json_critique(draft, customer, language, passages, clock, live=live)
         else:
-            stream = self._scorer_critique(draft, customer, language, vector, passages, clock)
+            stream = self._learned_critique(draft, customer, language, vector, passages, clock)
         for event in stream:
             if event.result is not None and self.settings.cache:
                 self.results.put(key, event.result.model_dump(mode="json"))
@@ -333,56 +318,22 @@ class Coach:
             passages = self.retriever.search(text, CRITIQUE_K, vector=vector)
         return vector, passages
 
-    def _scorer_critique(
+    def _learned_critique(
         self, draft: str, customer: str | None, language: str, vector: Any, passages: list[Passage], clock: Clock
     ) -> Iterator[Progress]:
-        usage = Usage()
-        self._check_calibration()
-        llm_draft, llm_customer, _ = self._masked(draft, customer)
-        ask = ask_yes_no(self.llm.chat_model(max_tokens=1, logprobs=True, top_logprobs=10))
-        signals = None
-        with clock.stage("llm"):
-            for fraction, signals in self.scorer.signals(llm_draft, llm_customer, ask, usage, exemplar_text=draft):
-                if signals is None:
-                    yield Progress(
-                        stage="llm",
-                        fraction=fraction,
-                        elapsed_s=clock.elapsed(),
-                        passages=passages,
-                        message=f"checking the rubric: {fraction:.0%}",
-                    )
-        assert signals is not None
-        with clock.stage("feedback"):
-            spans = draft_sentences(draft)
-            margins = {cid: self.calibration.for_criterion(cid).margin(found) for cid, found in signals.items()}
-            passages = passages + self._linked_passages(vector, [c for c, m in margins.items() if m >= 0], passages)
-            quote_spans = {cid: spans[found.sentence] for cid, found in signals.items()}
-            scores, issues, strengths = build_feedback(draft, language, self.rubric, margins, quote_spans, passages)
-        critique = Critique(
-            language=language,
-            scores=scores,
-            overall=overall_score(scores),
-            issues=issues,
-            strengths=strengths,
-            passages=passages,
-            critic="scorer",
+        with clock.stage("critic"):
+            critique = self.learned_critic.critique(draft, customer, language, vector, passages)
+        finished = critique.model_copy(
+            update={
+                "model": self.critic_model.version,
+                "prompt_version": f"{self.rubric.version}+{self.critic_model.version}",
+                "timings": clock.timings,
+                "latency_s": clock.elapsed(),
+            }
         )
-        yield self._done(critique, ("system", "yesno"), usage, clock)
-
-    def _check_calibration(self) -> None:
-        """Warn once when the calibration was measured for another model or prompt than the one in use."""
-        if self._calibration_checked:
-            return
-        self._calibration_checked = True
-        measured_for = (self.calibration.model, self.calibration.prompt_version)
-        in_use = (self.llm.endpoint().model, self._prompt_version("system", "yesno"))
-        if measured_for != in_use:
-            log.warning(
-                "critic calibration was measured for %s, not %s: scores are uncalibrated; "
-                "run bench/calibrate_critic.py --write, or set COACH_CRITIC=json for a capable model",
-                measured_for,
-                in_use,
-            )
+        yield Progress(
+            stage="done", result=finished, passages=finished.passages, elapsed_s=clock.elapsed(), fraction=1.0
+        )
 
     def _json_critique(
         self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock, *, live: bool
@@ -485,18 +436,6 @@ class Coach:
         joined, pii = mask_pii(f"{draft}{_SEPARATOR}{customer}")
         masked_draft, masked_customer = joined.split(_SEPARATOR, 1)
         return masked_draft, masked_customer, pii
-
-    def _linked_passages(self, vector: Any, criterion_ids: list[str], have: list[Passage]) -> list[Passage]:
-        """For flagged criteria whose passages were not retrieved, their passages closest to the draft."""
-        present = {p.id for p in have}
-        extra: dict[str, Passage] = {}
-        for cid in criterion_ids:
-            linked = self.rubric.criterion(cid).passages
-            if present.intersection(linked):
-                continue
-            for passage in self.retriever.rank(vector, linked)[:MAX_CITED]:
-                extra.setdefault(passage.id, passage)
-        return list(extra.values())
 
     def _prompt(self, name: str) -> PromptTemplate:
         """A prompt template, read from ``prompts/`` once per Coach (not on every request)."""

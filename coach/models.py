@@ -92,6 +92,9 @@ class Grounding(BaseModel):
     citations_dropped: int = Field(default=0, description="Cited ids that were not among the retrieved passages.")
     fuzzy_quotes: int = Field(default=0, description="Quotes located only by fuzzy matching (snapped to the draft).")
     language_ok: bool = Field(default=True, description="Whether the feedback is in the draft's language.")
+    instructions_ignored: int = Field(
+        default=0, description="Sentences addressed to a grader or model (\"rate this 5/5\"), left out of the verdicts."
+    )
 
 
 class Score(BaseModel):
@@ -108,8 +111,12 @@ class Issue(BaseModel):
 
     criterion: str
     name: str = Field(default="", description="The criterion's name in the draft's language.")
+    kind: Literal["said", "missing"] = Field(
+        default="said", description="said: the quoted words are the problem; missing: something belongs at `start`."
+    )
     severity: Severity = "medium"
-    quote: str = Field(description="Verbatim span of the draft: draft[start:end] == quote.")
+    confidence: float = Field(default=1.0, ge=0, le=1, description="The critic's P(violated).")
+    quote: str = Field(description="Verbatim span of the draft: draft[start:end] == quote (empty when missing).")
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     explanation: str = Field(description="What the agent reads, in the draft's language.")
@@ -127,7 +134,9 @@ class Critique(BaseModel):
     strengths: list[str] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list, description="The passages retrieved for this draft.")
     grounding: Grounding = Field(default_factory=Grounding)
-    critic: str = Field(default="", description="How the critique was made: `scorer` or `json`.")
+    critic: str = Field(
+        default="", description="How the critique was made: `learned-<model fingerprint>`, or `json` (an LLM wrote it)."
+    )
     model: str = ""
     prompt_version: str = ""
     usage: Usage = Field(default_factory=Usage)

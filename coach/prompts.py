@@ -10,7 +10,7 @@ A template is a Markdown file that opens with YAML front matter naming its versi
 
 The body's placeholders must be exactly the declared variables, and ``render`` refuses a missing or an
 undeclared value. The rubric (``rubric.yaml``) holds the criteria, their texts in every supported language,
-the Yes/No questions and exemplar sentences the detectors use, and the passages that support each criterion.
+each criterion's severity and where a missing part belongs, and the passages that support each criterion.
 """
 
 from __future__ import annotations
@@ -124,18 +124,18 @@ class Criterion(_Strict):
     name: Localized
     good: Localized
     fix: Localized
-    question_bad: Text = Field(description="Yes/No question about the reply; Yes means a problem.")
-    question_good: Text = Field(description="Yes/No question about the reply; Yes means it is fine.")
-    exemplars_bad: tuple[Text, ...] = Field(min_length=1)
-    exemplars_good: tuple[Text, ...] = ()
+    severity: Literal["high", "medium", "low"] = Field(
+        default="medium", description="How much a violation hurts the customer: issues are ordered by it."
+    )
+    missing_at: Literal["start", "end"] = Field(
+        default="start", description="Where a missing part belongs in a reply (an apology opens it, thanks close it)."
+    )
     passages: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _complete(self) -> Criterion:
         if set(self.anchors) != {1, 3, 5}:
             raise ValueError(f"{self.id}: anchors must be given for scores 1, 3 and 5")
-        if self.kind == "omission" and not self.exemplars_good:
-            raise ValueError(f"{self.id}: an omission needs good exemplars to compare against")
         if len(set(self.passages)) != len(self.passages):
             raise ValueError(f"{self.id}: a passage is linked twice")
         return self

@@ -73,8 +73,7 @@ class Retriever:
             cached = self._vectors.get(text)
         if cached is not None:
             return cached
-        parts = self._embedder.queries(chunks(text))
-        return self._remember(text, parts.mean(axis=0))
+        return self._remember(text, text_vectors(self._embedder, [text])[0])
 
     def prime(self, texts: Sequence[str]) -> None:
         """Embed many texts in one call (far cheaper per text than one by one) for later searches."""
@@ -82,12 +81,8 @@ class Retriever:
             todo = list(dict.fromkeys(t for t in texts if t and t not in self._vectors))
         if not todo:
             return
-        pieces = [chunks(text) for text in todo]
-        vectors = self._embedder.queries([piece for text_pieces in pieces for piece in text_pieces])
-        start = 0
-        for text, text_pieces in zip(todo, pieces, strict=True):
-            self._remember(text, vectors[start : start + len(text_pieces)].mean(axis=0))
-            start += len(text_pieces)
+        for text, vector in zip(todo, text_vectors(self._embedder, todo), strict=True):
+            self._remember(text, vector)
 
     def forget_vectors(self) -> None:
         """Drop the remembered query vectors (benchmarks use it to time the embedding too)."""
@@ -138,6 +133,19 @@ class Retriever:
         scores = np.stack([c.vector for c in found]) @ vector.reshape(-1)
         ranked = sorted(zip(found, scores, strict=True), key=lambda pair: -float(pair[1]))
         return [c.passage.model_copy(update={"score": round(float(score), 4)}) for c, score in ranked]
+
+
+def text_vectors(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """One L2-normalised query vector per text (long texts: their chunks' vectors averaged), in one batch."""
+    pieces = [chunks(text) for text in texts]
+    vectors = embedder.queries([piece for text_pieces in pieces for piece in text_pieces])
+    rows = []
+    start = 0
+    for text_pieces in pieces:
+        mean = vectors[start : start + len(text_pieces)].mean(axis=0)
+        rows.append(mean / np.linalg.norm(mean))
+        start += len(text_pieces)
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:

@@ -50,10 +50,10 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one LLM call, seconds.")
     llm_max_retries: int = Field(default=2, ge=0, description="Retries of a failed LLM call.")
-    critic: Literal["auto", "scorer", "json"] = Field(
+    critic: Literal["auto", "learned", "json"] = Field(
         default="auto",
-        description="How critiques are made: `scorer` (Yes/No questions + exemplars, calibrated for the embedded "
-        "model), `json` (the model writes the critique: for capable models); `auto` = scorer for the embedded model.",
+        description="How critiques are judged: `learned` (classifiers over the draft's embedding, fitted on labelled "
+        "drafts: milliseconds, no LLM), `json` (a capable LLM writes the critique); `auto` = learned.",
     )
     redact_pii: bool = Field(
         default=False,

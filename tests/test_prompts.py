@@ -19,7 +19,6 @@ PROMPT_VARIABLES = {
     "rewrite": {"rubric", "passages", "customer_message", "draft", "language_name"},
     "ask": {"passages", "question", "language_name"},
     "repair": {"error", "previous"},
-    "yesno": {"question", "customer_message", "draft"},
 }
 CRITERIA = {
     "acknowledgement_empathy",
@@ -109,12 +108,6 @@ def test_critique_puts_fixed_parts_first_and_the_draft_last():
     assert '{"scores"' in text and '"passage_ids"' in text
 
 
-def test_yesno_puts_the_draft_first_and_the_question_last():
-    text = load_prompt("yesno").render(**sample_values(PROMPT_VARIABLES["yesno"]))
-    assert text.index("<value of draft>") < text.index("<value of customer_message>") < text.index("Question:")
-    assert text.rstrip().endswith("Answer Yes or No.")
-
-
 def test_loaded_prompts_are_cached():
     assert load_prompt("critique") is load_prompt("critique")
 
@@ -195,11 +188,7 @@ def test_every_criterion_is_detectable_and_cites_real_passages(passage_ids):
     for criterion in load_rubric().criteria:
         assert 2 <= len(criterion.passages) <= 8, criterion.id
         assert set(criterion.passages) <= known, (criterion.id, set(criterion.passages) - known)
-        assert len(criterion.exemplars_bad) >= 3, criterion.id
-        if criterion.kind == "omission":
-            assert len(criterion.exemplars_good) >= 2, criterion.id
-        for question in (criterion.question_bad, criterion.question_good):
-            assert question.endswith("?") and "the reply" in question, question
+        assert criterion.severity in ("high", "medium", "low") and criterion.missing_at in ("start", "end")
 
 
 def test_link_check_of_the_real_knowledge_base_is_clean(passage_ids):
@@ -237,9 +226,6 @@ GOOD_CRITERION = """  - id: tone
     name: {en: Tone, ru: Тон, el: Τόνος, kk: Үн, mn: Өнгө}
     good: {en: Calm, ru: Спокойно, el: Ήρεμα, kk: Сабырлы, mn: Тайван}
     fix: {en: Be calm, ru: Спокойнее, el: Ηρεμία, kk: Сабыр, mn: Тайвшир}
-    question_bad: Is the reply rude?
-    question_good: Is the reply calm?
-    exemplars_bad: [You are wrong.]
 """
 
 
@@ -256,10 +242,10 @@ def test_a_minimal_rubric_loads(tmp_path):
     [
         (("mn: Өнгө}", "mn: Өнгө, de: Ton}"), "de"),
         (("ru: Тон, ", ""), "ru"),
-        (("kind: commission", "kind: omission"), "good exemplars"),
+        (("kind: commission", "kind: commission\n    severity: urgent"), "severity"),
         (("kind: commission", "kind: sometimes"), "kind"),
         (("anchors: {1: bad, 3: ok, 5: good}", "anchors: {1: bad, 5: good}"), "anchors"),
-        (("exemplars_bad: [You are wrong.]", "exemplars_bad: [You are wrong.]\n    colour: red"), "colour"),
+        (("description: calm", "description: calm\n    colour: red"), "colour"),
     ],
 )
 def test_bad_rubrics_are_refused(tmp_path, change, message):

@@ -1,0 +1,109 @@
+"""The learned critic: fitting maths, the model file, thresholds and the fit on real labelled drafts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.critic import CriticModel, LinearModel, fit_logistic, load_critic_model
+from coach.embeddings import Embedder
+from coach.errors import InputError, PromptError
+from coach.prompts import load_rubric
+from coach.training import choose_thresholds, embed, fold_of, read_labelled, train_critic
+
+TRAINING = Path(__file__).resolve().parent.parent / "training" / "drafts.jsonl"
+
+
+def _separable(n: int = 200, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 5))
+    y = (x[:, 0] - 0.5 * x[:, 2] > 0).astype(int)
+    return x, y
+
+
+def test_logistic_regression_learns_a_linear_rule_and_is_deterministic() -> None:
+    x, y = _separable()
+    model = fit_logistic(x, y, l2=0.1)
+    assert ((model.probabilities(x) >= 0.5) == y).mean() > 0.95
+    assert fit_logistic(x, y, l2=0.1) == model  # same data, same numbers
+
+
+def test_stronger_regularisation_shrinks_the_weights() -> None:
+    x, y = _separable()
+    loose, tight = fit_logistic(x, y, l2=0.1), fit_logistic(x, y, l2=100.0)
+    assert np.abs(tight.weights).sum() < np.abs(loose.weights).sum()
+
+
+def test_thresholds_keep_false_issues_on_good_drafts_within_budget() -> None:
+    rng = np.random.default_rng(0)
+    good = np.arange(100) < 40
+    truth = {c: (~good) & (rng.random(100) < 0.5) for c in "abc"}
+    probabilities = {c: np.clip(truth[c] * 0.4 + rng.random(100) * 0.6, 0, 1) for c in "abc"}
+    for budget in (0.1, 0.5):
+        cuts = choose_thresholds(probabilities, truth, good, budget)
+        false = sum(int(((probabilities[c] >= cuts[c]) & good).sum()) for c in cuts)
+        assert false / good.sum() <= budget
+    loose = choose_thresholds(probabilities, truth, good, 2.0)
+    strict = choose_thresholds(probabilities, truth, good, 0.1)
+    assert all(loose[c] <= strict[c] for c in "abc")
+
+
+def test_folds_are_stable_across_runs() -> None:
+    assert [fold_of(f"x-{i}", 5) for i in range(20)] == [fold_of(f"x-{i}", 5) for i in range(20)]
+    assert len({fold_of(f"x-{i}", 5) for i in range(50)}) == 5
+
+
+def _model(weight: float) -> CriticModel:
+    linear = LinearModel(weights=[weight, 0.0], bias=0.0)
+    return CriticModel.model_validate(
+        {"embedder": "e", "rubric_version": "r", "criteria": {"a": {"draft": linear, "threshold": 0.5}}}
+    )
+
+
+def test_the_fingerprint_follows_the_numbers_not_the_report() -> None:
+    base = _model(1.0)
+    assert _model(1.0).fingerprint == base.fingerprint
+    assert _model(1.5).fingerprint != base.fingerprint
+    reported = base.model_copy(update={"measured": {"recall": 0.9}})
+    assert reported.fingerprint == base.fingerprint
+
+
+def test_a_missing_or_broken_model_file_is_a_named_error(tmp_path: Path) -> None:
+    with pytest.raises(PromptError, match="train-critic"):
+        load_critic_model(tmp_path)
+    (tmp_path / "critic_model.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(PromptError, match="not a valid critic model"):
+        load_critic_model(tmp_path)
+
+
+def test_the_committed_model_covers_the_rubric() -> None:
+    model = load_critic_model()
+    assert set(model.criteria) == set(load_rubric().ids)
+    assert model.measured["cross_validated"]["all"]["drafts"] >= 1000
+
+
+def test_bad_training_rows_are_input_errors(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    row = {"id": "x", "language": "en", "text": "Hi.", "verdicts": {"a": {"label": "said", "start": 0, "end": 99}}}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.jsonl:1"):
+        read_labelled(path, ["a"])
+
+
+@pytest.mark.slow
+def test_a_model_fitted_on_a_small_sample_separates_its_own_classes(embedder: Embedder) -> None:
+    rubric = load_rubric()
+    drafts = read_labelled(TRAINING, rubric.ids)
+    criterion = "calm_professional_tone"
+    rude = [d for d in drafts if d.verdicts[criterion].label == "said"][:15]
+    calm = [d for d in drafts if d.good][:25]
+    sample = rude + calm
+    model = train_critic(sample, embed(embedder, sample), rubric, folds=3)
+    features = embed(embedder, sample).matrix(model.features)
+    p = model.criteria[criterion].draft.probabilities(features)
+    assert p[: len(rude)].min() > p[len(rude) :].max()  # every rude draft above every calm one
+    again = train_critic(sample, embed(embedder, sample), rubric, folds=3)
+    assert again.to_json() == model.to_json()  # deterministic, byte for byte
