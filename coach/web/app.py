@@ -1,7 +1,7 @@
 """The coach web page (Gradio): a Coach tab for agents, a Knowledge tab for trainers, a Batch tab for QA leads.
 
-Thin: every button calls the public `coach` API and hands the result to the pure functions of `app_render`.
-Run: `python app.py [--host H] [--port P]` or `coach serve`; `COACH_AUTH=user:password` asks for a login.
+Thin: every button calls the public `coach` API and hands the result to the pure functions of `coach.web.render`.
+Run: `python app.py [--host H] [--port P]` (root script) or `coach serve`; `COACH_AUTH=user:password` asks for a login.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import app_render as render  # noqa: E402
 from coach import Answer, Coach, CoachError, Critique, Progress, Rewrite  # noqa: E402
 from coach.batch import BatchProgress, BatchSummary  # noqa: E402
+from coach.web import render  # noqa: E402
 
 LLM_CONCURRENCY = 2  # critiques, rewrites and answers at once; more only queue inside the LLM server
 SEARCH_CONCURRENCY = 4  # searches and uploads never wait behind a long critique
@@ -423,11 +423,12 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, coach: Coach | None = No
     return app
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """`python app.py [--host H] [--port P]`: serve the page until interrupted."""
     parser = argparse.ArgumentParser(description="Start the coach web app.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     serve(args.host, args.port)
 
 
