@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import coach
 from coach.settings import Settings
@@ -70,3 +75,31 @@ def test_import_loads_no_model_and_no_client():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def _imported_top_level_modules(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_third_party_import_of_the_package_is_a_declared_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {_requirement_name(r) for r in project["project"]["dependencies"]}
+    distributions = importlib.metadata.packages_distributions()
+    third_party = _imported_top_level_modules(ROOT / "coach") - set(sys.stdlib_module_names) - {"coach"}
+    assert {"pandas", "gradio", "chromadb"} <= third_party, "the scan sees the package's imports"
+    providers = {m: {d.lower().replace("_", "-") for d in distributions.get(m, [m])} for m in third_party}
+    undeclared = {module: sorted(dists) for module, dists in providers.items() if not dists & declared}
+    assert not undeclared, f"imported by coach/ but not in [project].dependencies: {undeclared}"
+    dev_only = {_requirement_name(r) for r in project["dependency-groups"]["dev"]}
+    assert "rank-bm25" in dev_only and "rank-bm25" not in declared, "the BM25 baseline is for bench/ only"
