@@ -152,7 +152,7 @@ def fused_scores(query_vectors: Vectors, passage_vectors: Vectors, whole_weight:
     sims = query_vectors @ passage_vectors.T
     whole = sims[0]
     if len(query_vectors) == 1:
-        return whole
+        return np.asarray(whole, dtype=np.float32)
     best_sentence = sims[1:].max(axis=0)
     return np.asarray(whole_weight * whole + (1.0 - whole_weight) * best_sentence, dtype=np.float32)
 

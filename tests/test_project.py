@@ -67,6 +67,14 @@ def test_readme_first_screen_has_the_two_commands_that_ci_runs():
     assert commands[1] in ci.splitlines()
 
 
+def test_ci_lints_and_type_checks_before_the_tests():
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "uv sync --frozen --compile-bytecode" in lines, "CI installs from the lock file only"
+    for command in ("uv run ruff check .", "uv run ruff format --check .", "uv run mypy coach"):
+        assert command in lines, command
+        assert lines.index(command) < lines.index("uv run pytest"), f"{command} runs before the tests"
+
+
 def test_import_loads_no_model_and_no_client():
     code = (
         "import sys, coach; "

@@ -238,7 +238,8 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
     llm: dict[str, Any] = {"concurrency_id": "llm", "concurrency_limit": LLM_CONCURRENCY}
     quick: dict[str, Any] = {"concurrency_id": "knowledge", "concurrency_limit": SEARCH_CONCURRENCY}
 
-    with gr.Blocks(title="coach") as app:
+    app = gr.Blocks(title="coach")
+    with app:
         with gr.Row():
             gr.Markdown("# coach\nQuoted, cited feedback on a draft reply, from your team's guidelines.")
             llm_status = gr.Markdown(elem_id="llm-status")
