@@ -1,6 +1,6 @@
 """Calibrate the Yes/No + exemplar critic on the labelled eval drafts, and report how well it finds problems.
 
-Usage:  python bench/calibrate_critic.py [--collect-only] [--fit-only] [--write]
+Usage:  uv run python -m bench.calibrate_critic [--collect-only] [--fit-only] [--write]
 
 1. Collect: for every draft in eval/queries.jsonl, the critic's raw signals per criterion with the
    configured LLM (the embedded one by default), cached in data/bench/ so a rerun only asks what is new.
@@ -17,19 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
-
-from coach import Coach  # noqa: E402
-from coach.critic import CALIBRATION_FILE, Calibration, CriterionCalibration, CriterionSignals, ask_yes_no  # noqa: E402
-from coach.models import Usage  # noqa: E402
+from bench.common import PROMPTS, ROOT, load_eval
+from coach import Coach
+from coach.critic import CALIBRATION_FILE, Calibration, CriterionCalibration, CriterionSignals, ask_yes_no
+from coach.models import Usage
 
 FALSE_ALARM_BUDGET = 0.8  # per good draft, below the issue's bar of 1.0 to leave room for new drafts
 THRESHOLDS = [x / 20 for x in range(-20, 61)]
@@ -206,7 +201,7 @@ def main() -> None:
                 "shared_threshold": not per,
             },
         )
-        path = ROOT / "prompts" / CALIBRATION_FILE
+        path = PROMPTS / CALIBRATION_FILE
         path.write_text(calibration.model_dump_json(indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
 

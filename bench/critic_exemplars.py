@@ -1,6 +1,6 @@
 """How well the rubric's English exemplars alone separate drafts with and without each problem (no LLM).
 
-Usage:  python bench/critic_exemplars.py
+Usage:  uv run python -m bench.critic_exemplars
 
 Per criterion: the best similarity of any draft sentence to the criterion's "bad" exemplars (minus
 the best similarity to its "good" exemplars, for omissions), scored as ROC AUC against the
@@ -9,19 +9,12 @@ problems labelled in eval/queries.jsonl. 0.5 is chance.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
-
-from coach.critic import ExemplarScorer, draft_sentences  # noqa: E402
-from coach.embeddings import Embedder  # noqa: E402
-from coach.prompts import load_rubric  # noqa: E402
+from bench.common import load_eval
+from coach.critic import ExemplarScorer, draft_sentences
+from coach.embeddings import Embedder
+from coach.prompts import load_rubric
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:
