@@ -29,8 +29,8 @@ import yaml
 from bench.common import KNOWLEDGE, load_eval
 from bench.retrieval import evaluate, print_row
 from coach import Coach, Settings
-from coach.knowledge import sentence_chunks
 from coach.prompts import load_rubric
+from coach.text import sentence_chunks
 
 K = 5
 

@@ -26,12 +26,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from coach.errors import PromptError
+from coach.language import SUPPORTED_LANGUAGES
 from coach.resources import shipped_prompts_dir
 
 DEFAULT_PROMPTS_DIR = shipped_prompts_dir()
 """The prompts as shipped (checkout or package); ``Coach`` passes ``Settings.prompts_dir`` instead."""
 RUBRIC_FILE = "rubric.yaml"
-LANGUAGES = ("en", "ru", "el", "kk", "mn")
+LANGUAGES = SUPPORTED_LANGUAGES  # the rubric is written in every supported language
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.DOTALL)
 _PROMPT_NAME = re.compile(r"[a-z][a-z0-9_-]*")

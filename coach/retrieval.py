@@ -15,8 +15,8 @@ import numpy as np
 
 from coach.embeddings import Embedder, Vectors
 from coach.index import Candidate, PassageStore
-from coach.knowledge import sentence_chunks, sentence_spans
 from coach.models import Passage
+from coach.text import sentence_chunks, sentence_spans
 
 MIN_SEGMENT_CHARS = 20
 MAX_SEGMENTS = 16

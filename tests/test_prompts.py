@@ -267,3 +267,10 @@ def test_bad_rubrics_are_refused(tmp_path, change, message):
     (tmp_path / "rubric.yaml").write_text(rubric_yaml(GOOD_CRITERION.replace(old, new)), encoding="utf-8")
     with pytest.raises(PromptError, match=message):
         load_rubric(tmp_path)
+
+
+def test_the_rubric_speaks_every_supported_language():
+    from coach.language import SUPPORTED_LANGUAGES
+    from coach.prompts import Localized
+
+    assert tuple(Localized.model_fields) == SUPPORTED_LANGUAGES
