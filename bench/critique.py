@@ -19,7 +19,7 @@ from collections import defaultdict
 
 from bench.common import load_eval
 from coach import Coach, CoachError, Critique, Settings
-from coach.grounding import language_matches
+from coach.language import language_matches
 
 
 def main() -> None:

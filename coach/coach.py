@@ -22,8 +22,8 @@ from coach.critic import (
 )
 from coach.embeddings import Embedder, shared_embedder
 from coach.errors import InputError, KnowledgeError
+from coach.facts import mask_pii, unmask
 from coach.feedback import MAX_CITED, build_feedback, overall_score
-from coach.grounding import language_matches, mask_pii, unmask
 from coach.index import PassageStore
 from coach.json_critic import (
     DraftCritique,
@@ -42,7 +42,7 @@ from coach.knowledge import (
     parse_document,
     read_document,
 )
-from coach.language import detect_language, language_name
+from coach.language import detect_language, language_matches, language_name
 from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, final_result, while_running

@@ -36,3 +36,8 @@ def detect_language(text: str, default: str = "en") -> str:
 def language_name(code: str) -> str:
     """The English name of a language code, for prompts ("write in Greek")."""
     return LANGUAGE_NAMES.get(code, "the language of the draft")
+
+
+def language_matches(text: str, expected: str, min_chars: int = 20) -> bool:
+    """Whether the reply is in the customer's language; texts too short to judge get the benefit of the doubt."""
+    return len(text.strip()) < min_chars or detect_language(text) == expected
