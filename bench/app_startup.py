@@ -1,6 +1,6 @@
 """Web app start-up: seconds from `python app.py` until the page answers, and until the LLM is warm.
 
-Usage:  python bench/app_startup.py [--runs 3] [--fake-llm]
+Usage:  uv run python -m bench.app_startup [--runs 3] [--fake-llm]
 
 Starts `python app.py --port <free port>` as a child process with the project's settings (its index in
 the data dir, built at start-up if missing; the embedded LLM unless COACH_LLM_BASE_URL is set), polls
@@ -21,12 +21,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # gradio_client phones home otherwise
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.common import ROOT
 
 PAGE_BAR_S = 15.0
 TIMEOUT_S = 300.0

@@ -1,6 +1,6 @@
 """Batch evaluation benchmark: throughput at concurrency 1 and 8, coach's own overhead per row, and kill/resume.
 
-Usage:  python bench/batch.py [--rows 200] [--latency 0.2] [--kills 5]
+Usage:  uv run python -m bench.batch [--rows 200] [--latency 0.2] [--kills 5]
 
 The LLM is a local OpenAI-compatible fake (tests/fake_openai.py) in its own process, answering every
 request after a fixed latency with a valid JSON critique, so what is measured is coach: reading the
@@ -29,14 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from coach import Coach, Settings  # noqa: E402
-from coach.batch import evaluate_file  # noqa: E402
-from coach.batch_io import read_results  # noqa: E402
-from coach.prompts import load_rubric  # noqa: E402
-from coach.settings import PROJECT_ROOT  # noqa: E402
+from bench.common import KNOWLEDGE
+from coach import Coach, Settings
+from coach.batch import evaluate_file
+from coach.batch_io import read_results
+from coach.prompts import load_rubric
 
 OPENINGS = [
     "Hello, thank you for contacting us about your {topic}.",
@@ -104,7 +101,7 @@ def start_server(latency_s: float) -> tuple[multiprocessing.Process, str]:
 
 def prepared_settings(work: Path) -> Settings:
     """Settings over a private copy of the knowledge base, indexed once (reusing the project's index if any)."""
-    knowledge = shutil.copytree(PROJECT_ROOT / "knowledge", work / "knowledge")
+    knowledge = shutil.copytree(KNOWLEDGE, work / "knowledge")
     project_index = Settings().resolved_index_dir
     if project_index.exists():
         shutil.copytree(project_index, work / "index")

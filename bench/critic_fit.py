@@ -1,6 +1,6 @@
 """The learned critic's quality: cross-validated on the training corpus, then on eval/ drafts it never saw.
 
-Usage:  python bench/critic_fit.py [--l2 30] [--budget 0.4] [--features draft+sentences+customer] [--heldout]
+Usage:  python -m bench.critic_fit [--l2 30] [--budget 0.4] [--features draft+sentences+customer] [--heldout]
 
 Fits exactly as ``coach train-critic`` does (coach.training), on training/drafts.jsonl only, then prints:
 - 5-fold cross-validated recall / false issues per good draft on the training corpus (per language and
@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from coach import Settings  # noqa: E402
-from coach.critic import CriticModel, FeatureSet  # noqa: E402
-from coach.embeddings import shared_embedder  # noqa: E402
-from coach.prompts import load_rubric  # noqa: E402
-from coach.retrieval import text_vectors  # noqa: E402
-from coach.training import LabelledDraft, critic_figures, embed, read_labelled, train_critic  # noqa: E402
+from bench.common import ROOT
+from coach import Settings
+from coach.critic import CriticModel, FeatureSet
+from coach.embeddings import shared_embedder
+from coach.prompts import load_rubric
+from coach.retrieval import text_vectors
+from coach.training import critic_figures, embed, read_labelled, train_critic
 
 
 class VectorCache:
@@ -53,7 +50,7 @@ class VectorCache:
         return np.stack([self.vectors[k] for k in keys])
 
 
-def print_figures(title: str, figures: dict) -> None:
+def print_figures(title: str, figures: dict[str, Any]) -> None:
     overall = figures["all"]
     print(f"\n{title}: {overall['drafts']} drafts ({overall['good']} good)")
     print(f"  recall {overall['recall']:.2f}   false issues per good draft {overall['false_per_good']:.2f}")
@@ -65,9 +62,7 @@ def print_figures(title: str, figures: dict) -> None:
 
 
 def flags(model: CriticModel, vectors: np.ndarray) -> dict[str, np.ndarray]:
-    return {
-        cid: c.draft.probabilities(vectors) >= c.threshold for cid, c in model.criteria.items()
-    }
+    return {cid: c.draft.probabilities(vectors) >= c.threshold for cid, c in model.criteria.items()}
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Critique the labelled eval drafts with the configured LLM and report the issue's bars.
 
-Usage:  python bench/critique.py [--limit N] [--languages en,ru] [--queries heldout.jsonl]
+Usage:  uv run python -m bench.critique [--limit N] [--languages en,ru] [--queries heldout.jsonl]
 
 Per language: issue recall (labelled problems flagged, and flagged with a passage of a labelled
 principle), false alarms per good draft, feedback in the draft's language, quotes located, citations
@@ -14,18 +14,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from retrieval import load_eval  # noqa: E402  (bench/retrieval.py: one reader of eval/)
-
-from coach import Coach, CoachError, Critique, Settings  # noqa: E402
-from coach.grounding import language_matches  # noqa: E402
+from bench.common import load_eval
+from coach import Coach, CoachError, Critique, Settings
+from coach.language import language_matches
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Retrieval benchmark: recall@5, MRR and per-language recall on eval/, coach beside BM25; latencies.
 
-Usage:  python bench/retrieval.py [--k 5] [--variants] [--no-latency] [--queries heldout.jsonl]
+Usage:  uv run python -m bench.retrieval [--k 5] [--variants] [--no-latency] [--queries heldout.jsonl]
 
 Recall@k: for each query, the share of its labelled principles with at least one passage among
 the top k (a principle is stated by passages in several documents; any of them counts), averaged
@@ -11,36 +11,20 @@ top k. MRR: reciprocal rank of the first passage of any labelled principle.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
+from bench.common import KNOWLEDGE, load_eval
+from coach import Coach, Settings
+from coach.retrieval import RetrievalConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from coach import Coach, Settings  # noqa: E402
-from coach.retrieval import RetrievalConfig  # noqa: E402
-
-EVAL = ROOT / "eval"
 Search = Callable[[str, int], list[str]]
-
-
-def load_eval(queries_file: str = "queries.jsonl") -> tuple[list[dict], dict[str, set[str]]]:
-    """The labelled queries (eval/queries.jsonl, or the held-out eval/heldout.jsonl) and, per principle,
-    the passage ids that state it."""
-    principles = yaml.safe_load((EVAL / "principles.yaml").read_text(encoding="utf-8"))["principles"]
-    by_name = {p["name"]: set(p["passages"]) for p in principles}
-    lines = (EVAL / queries_file).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()], by_name
 
 
 def evaluate(search: Search, queries: list[dict], principles: dict[str, set[str]], k: int) -> dict:
@@ -129,7 +113,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="coach-bench-"))
     try:
-        shutil.copytree(ROOT / "knowledge", work / "knowledge")
+        shutil.copytree(KNOWLEDGE, work / "knowledge")
         settings = Settings(knowledge_dir=work / "knowledge", data_dir=work / "data")
         started = time.perf_counter()
         coach = Coach(settings)

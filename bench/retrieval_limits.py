@@ -1,6 +1,6 @@
 """What bounds retrieval recall on eval/: ideas measured against coach's default, and two ceilings.
 
-Usage:  python bench/retrieval_limits.py [--queries heldout.jsonl]
+Usage:  uv run python -m bench.retrieval_limits [--queries heldout.jsonl]
 
 Recall@5 as in bench/retrieval.py (share of a query's labelled principles with a passage in the top 5).
 Scored by brute force over every stored vector (passages and their notes), which ranks exactly like the
@@ -20,21 +20,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from retrieval import evaluate, load_eval, print_row  # noqa: E402  (bench/retrieval.py: one reader of eval/)
-
-from coach import Coach, Settings  # noqa: E402
-from coach.knowledge import sentence_chunks  # noqa: E402
-from coach.prompts import load_rubric  # noqa: E402
+from bench.common import KNOWLEDGE, load_eval
+from bench.retrieval import evaluate, print_row
+from coach import Coach, Settings
+from coach.prompts import load_rubric
+from coach.text import sentence_chunks
 
 K = 5
 
@@ -75,7 +71,7 @@ def normalized(matrix: np.ndarray) -> np.ndarray:
 
 def note_phrases() -> list[str]:
     phrases: list[str] = []
-    for path in sorted((ROOT / "knowledge" / "notes").glob("*.yaml")):
+    for path in sorted((KNOWLEDGE / "notes").glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["passages"].values():
             for items in (entry.get("phrases") or {}).values():
                 phrases.extend(items)
@@ -116,7 +112,7 @@ def main() -> None:
     queries, principles = load_eval(args.queries)
     work = Path(tempfile.mkdtemp(prefix="coach-bench-limits-"))
     try:
-        shutil.copytree(ROOT / "knowledge", work / "knowledge")
+        shutil.copytree(KNOWLEDGE, work / "knowledge")
         coach = Coach(Settings(knowledge_dir=work / "knowledge", data_dir=work / "data"))
         coach.index()
         records = Records(coach)

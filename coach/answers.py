@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from coach.grounding import language_matches
+from coach.language import language_matches
 from coach.models import Answer, Citation, Grounding, Passage
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")

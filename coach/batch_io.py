@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import BaseModel, Field
 
@@ -320,7 +320,7 @@ def repair_results(path: Path) -> int:
     return size - keep
 
 
-def _last_newline_end(handle: Any, size: int) -> int:
+def _last_newline_end(handle: BinaryIO, size: int) -> int:
     """Offset just after the last newline of the file (0 when there is none)."""
     position = size
     while position > 0:

@@ -15,8 +15,8 @@ from coach.critic import CriticModel, load_critic_model
 from coach.critique import LearnedCritic
 from coach.embeddings import Embedder, shared_embedder
 from coach.errors import InputError, KnowledgeError
+from coach.facts import mask_pii, unmask
 from coach.feedback import overall_score
-from coach.grounding import language_matches, mask_pii, unmask
 from coach.index import PassageStore
 from coach.json_critic import (
     DraftCritique,
@@ -35,11 +35,12 @@ from coach.knowledge import (
     parse_document,
     read_document,
 )
-from coach.language import detect_language, language_name
+from coach.language import detect_language, language_matches, language_name
 from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, final_result, while_running
 from coach.prompts import PromptTemplate, Rubric, load_prompt, load_rubric
+from coach.resources import seed_knowledge
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.rewriting import (
     DraftRewrite,
@@ -147,6 +148,7 @@ class Coach:
         documents: list[Document] = []
         skipped: dict[str, str] = {}
         seen: dict[str, str] = {}
+        seed_knowledge(self.settings.knowledge_dir)  # an installed tool's default folder starts as a copy
         for path in find_document_files(self.settings.knowledge_dir):
             try:
                 doc = read_document(path, self.settings.max_document_bytes, self.settings.knowledge_dir / NOTES_FOLDER)
@@ -231,12 +233,12 @@ class Coach:
     @functools.cached_property
     def rubric(self) -> Rubric:
         """The scoring rubric from ``prompts/rubric.yaml``."""
-        return load_rubric()
+        return load_rubric(self.settings.prompts_dir)
 
     @functools.cached_property
     def critic_model(self) -> CriticModel:
         """The fitted critic (``prompts/critic_model.json``, made by ``coach train-critic``)."""
-        return load_critic_model()
+        return load_critic_model(self.settings.prompts_dir)
 
     @functools.cached_property
     def learned_critic(self) -> LearnedCritic:
@@ -440,7 +442,7 @@ class Coach:
     def _prompt(self, name: str) -> PromptTemplate:
         """A prompt template, read from ``prompts/`` once per Coach (not on every request)."""
         if name not in self._prompts:
-            self._prompts[name] = load_prompt(name)
+            self._prompts[name] = load_prompt(name, self.settings.prompts_dir)
         return self._prompts[name]
 
     def _prompt_version(self, *names: str) -> str:

@@ -162,7 +162,7 @@ def logit(p: float) -> float:
 
 
 def fit_logistic(
-    features: Matrix, labels: Sequence[int] | npt.NDArray[Any], *, l2: float = 1.0, balanced: bool = True
+    features: npt.ArrayLike, labels: Sequence[int] | npt.NDArray[Any], *, l2: float = 1.0, balanced: bool = True
 ) -> LinearModel:
     """L2-regularised logistic regression by Newton's method: deterministic, no solver to install.
 

@@ -14,8 +14,8 @@ import numpy as np
 from coach.critic import CriticModel
 from coach.embeddings import Embedder, Vectors
 from coach.feedback import MAX_CITED, Judgement, build_feedback, overall_score
-from coach.knowledge import sentence_spans
 from coach.injection import instruction_spans
+from coach.knowledge import sentence_spans
 from coach.models import Critique, Grounding, Passage
 from coach.prompts import Rubric
 from coach.retrieval import text_vectors

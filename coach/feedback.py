@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from coach.critic import logit
 from coach.models import Issue, Score, Severity
@@ -95,7 +96,7 @@ def build_feedback(
             continue
         if judgement.quote is not None:
             start, end = judgement.quote
-            kind = "said"
+            kind: Literal["said", "missing"] = "said"
         else:
             start = end = insertion_point(draft, sentences, criterion.missing_at)
             kind = "missing"

@@ -88,7 +88,7 @@ def _define_embedding_function() -> Any:
             return False
 
     if MODEL_NAME not in known_embedding_functions:
-        register_embedding_function(CoachEmbeddingFunction)
+        register_embedding_function(CoachEmbeddingFunction)  # type: ignore[no-untyped-call]  # chromadb: untyped
     return CoachEmbeddingFunction
 
 

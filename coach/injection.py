@@ -27,7 +27,9 @@ _COMMAND = (
 _PATTERNS = (
     re.compile(_SCORE, re.IGNORECASE),
     re.compile(rf"{_AUDIENCE}.*{_COMMAND}|{_COMMAND}.*{_AUDIENCE}", re.IGNORECASE),
-    re.compile(r"\b(?:ignore|disregard) (?:all |the |any )?(?:previous |above |prior )?(?:instructions|rules|rubric)\b", re.I),
+    re.compile(
+        r"\b(?:ignore|disregard) (?:all |the |any )?(?:previous |above |prior )?(?:instructions|rules|rubric)\b", re.I
+    ),
 )
 
 

@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coach.grounding import filter_citations, language_matches, locate_quote, unmask
+from coach.facts import unmask
+from coach.language import language_matches
 from coach.models import Grounding, Issue, Passage, Score
 from coach.prompts import Rubric
+from coach.quotes import filter_citations, locate_quote
 
 MAX_ISSUES = 5
 MAX_STRENGTHS = 3

@@ -14,6 +14,9 @@ import yaml
 
 from coach.errors import KnowledgeError
 from coach.language import detect_language
+from coach.text import sentence_chunks
+from coach.text import sentence_spans as sentence_spans  # old home, still imported by the critic and tests
+from coach.text import split_sentences as split_sentences
 
 DOCUMENT_SUFFIXES = (".md", ".txt")
 NOTES_FOLDER = "notes"  # knowledge/notes/<document id>.yaml: retrieval notes written by people
@@ -26,7 +29,6 @@ MIN_PASSAGE_CHARS = 60
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^(\d+[.)]|[-*•])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s+|(?=[A-ZА-ЯЁӨҮҚӘҒҢҰҺІΑ-ΩΆ-Ώ«\"“]))")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
@@ -260,49 +262,6 @@ def _merge_short(blocks: list[_Block]) -> list[_Block]:
         else:
             merged.append(pending)
     return merged
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of a text, whitespace trimmed.
-
-    Also splits sentences glued without a space ("end.Start"), common in the seeds.
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    trimmed = []
-    for begin, end in spans:
-        piece = text[begin:end]
-        stripped = piece.strip()
-        if stripped:
-            offset = begin + len(piece) - len(piece.lstrip())
-            trimmed.append((offset, offset + len(stripped)))
-    return trimmed
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a text, each a verbatim slice of it."""
-    return [text[begin:end] for begin, end in sentence_spans(text)]
-
-
-def sentence_chunks(text: str, size: int) -> list[str]:
-    """Verbatim slices of a text, cut at sentence ends, each about ``size`` characters at most."""
-    chunks: list[str] = []
-    chunk_start: int | None = None
-    chunk_end = 0
-    for begin, end in sentence_spans(text):
-        if chunk_start is None:
-            chunk_start = begin
-        elif end - chunk_start > size:
-            chunks.append(text[chunk_start:chunk_end])
-            chunk_start = begin
-        chunk_end = end
-    if chunk_start is not None:
-        chunks.append(text[chunk_start:chunk_end])
-    return chunks
 
 
 def _split_long(text: str) -> list[str]:

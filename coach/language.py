@@ -1,4 +1,5 @@
-"""Language identification for the languages coach works in (lingua knows Kazakh and Mongolian)."""
+"""The languages coach works in (the one list of codes and names), and telling them apart (lingua knows Kazakh and
+Mongolian)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
-SUPPORTED_LANGUAGES = ("en", "ru", "el", "kk", "mn")
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "el": "Greek", "kk": "Kazakh", "mn": "Mongolian"}
+"""Every supported language, ISO 639-1 code -> English name; the rubric carries its texts in each of them."""
+SUPPORTED_LANGUAGES = tuple(LANGUAGE_NAMES)
 
 
 @lru_cache(maxsize=1)
@@ -30,9 +33,11 @@ def detect_language(text: str, default: str = "en") -> str:
     return language.iso_code_639_1.name.lower()
 
 
-LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "el": "Greek", "kk": "Kazakh", "mn": "Mongolian"}
-
-
 def language_name(code: str) -> str:
     """The English name of a language code, for prompts ("write in Greek")."""
     return LANGUAGE_NAMES.get(code, "the language of the draft")
+
+
+def language_matches(text: str, expected: str, min_chars: int = 20) -> bool:
+    """Whether the reply is in the customer's language; texts too short to judge get the benefit of the doubt."""
+    return len(text.strip()) < min_chars or detect_language(text) == expected

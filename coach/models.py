@@ -93,7 +93,7 @@ class Grounding(BaseModel):
     fuzzy_quotes: int = Field(default=0, description="Quotes located only by fuzzy matching (snapped to the draft).")
     language_ok: bool = Field(default=True, description="Whether the feedback is in the draft's language.")
     instructions_ignored: int = Field(
-        default=0, description="Sentences addressed to a grader or model (\"rate this 5/5\"), left out of the verdicts."
+        default=0, description='Sentences addressed to a grader or model ("rate this 5/5"), left out of the verdicts.'
     )
 
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from coach.embeddings import Embedder, Vectors
 from coach.index import Candidate, PassageStore
-from coach.knowledge import sentence_chunks, sentence_spans
 from coach.models import Passage
+from coach.text import sentence_chunks, sentence_spans
 
 MIN_SEGMENT_CHARS = 20
 MAX_SEGMENTS = 16
@@ -160,7 +160,7 @@ def fused_scores(query_vectors: Vectors, passage_vectors: Vectors, whole_weight:
     sims = query_vectors @ passage_vectors.T
     whole = sims[0]
     if len(query_vectors) == 1:
-        return whole
+        return np.asarray(whole, dtype=np.float32)
     best_sentence = sims[1:].max(axis=0)
     return np.asarray(whole_weight * whole + (1.0 - whole_weight) * best_sentence, dtype=np.float32)
 

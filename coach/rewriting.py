@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from coach.grounding import fact_changes, filter_citations, language_matches, unmask
+from coach.facts import fact_changes, unmask
+from coach.language import language_matches
 from coach.models import Change, Critique, Grounding, Passage, Rewrite
 from coach.prompts import Rubric
+from coach.quotes import filter_citations
 
 MAX_CHANGES = 5
 

@@ -58,9 +58,10 @@ class LabelledDraft(BaseModel):
     @model_validator(mode="after")
     def _spans_inside(self) -> LabelledDraft:
         for cid, verdict in self.verdicts.items():
-            if verdict.label == "said":
-                if verdict.start is None or verdict.end is None or not 0 <= verdict.start < verdict.end <= len(self.text):
-                    raise ValueError(f"{self.id}: {cid} is 'said' without a span inside the text")
+            if verdict.label == "said" and (
+                verdict.start is None or verdict.end is None or not 0 <= verdict.start < verdict.end <= len(self.text)
+            ):
+                raise ValueError(f"{self.id}: {cid} is 'said' without a span inside the text")
         return self
 
     @property
@@ -269,7 +270,13 @@ def train_critic(
             draft=fit_logistic(matrix, labels, l2=l2), threshold=threshold, sentence=sentence_model
         )
     flagged = {cid: oof[cid] >= criteria[cid].threshold for cid in rubric.ids}
-    measured = {"cross_validated": critic_figures(drafts, flagged), "folds": folds, "l2": l2, "budget": budget, "features": kind}
+    measured = {
+        "cross_validated": critic_figures(drafts, flagged),
+        "folds": folds,
+        "l2": l2,
+        "budget": budget,
+        "features": kind,
+    }
     return CriticModel(
         embedder=MODEL_NAME,
         features=kind,

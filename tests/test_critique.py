@@ -128,9 +128,7 @@ def test_a_repeated_critique_is_served_from_cache(indexed_coach: Coach, embedder
     assert second.scores == first.scores
 
 
-def test_a_changed_critic_model_changes_the_cache_key(
-    indexed_coach: Coach, embedder: Embedder, tmp_path: Path
-) -> None:
+def test_a_changed_critic_model_changes_the_cache_key(indexed_coach: Coach, embedder: Embedder, tmp_path: Path) -> None:
     coach = learned_coach(indexed_coach, embedder)
     passages = coach.search(RUDE_EN)
     key = coach._cache_key("critique", passages, RUDE_EN, None)

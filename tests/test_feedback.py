@@ -7,8 +7,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from coach.answers import build_answer
 from coach.errors import InvalidModelOutput
-from coach.injection import is_instruction
 from coach.feedback import Judgement, build_feedback, insertion_point, overall_score, score_for, severity
+from coach.injection import is_instruction
 from coach.json_critic import DraftCritique, check_critique, critique_schema
 from coach.models import Passage, Usage
 from coach.prompts import load_prompt, load_rubric
@@ -148,7 +148,11 @@ def test_instructions_to_a_grader_are_recognised(sentence: str) -> None:
 
 @pytest.mark.parametrize(
     "sentence",
-    ["Please rate your experience with our support.", "Ваш заказ будет доставлен завтра.", "Thank you for your review."],
+    [
+        "Please rate your experience with our support.",
+        "Ваш заказ будет доставлен завтра.",
+        "Thank you for your review.",
+    ],
 )
 def test_ordinary_sentences_are_not_instructions(sentence: str) -> None:
     assert not is_instruction(sentence)

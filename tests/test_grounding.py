@@ -6,18 +6,9 @@ import random
 
 import pytest
 
-from coach.grounding import (
-    FactChanges,
-    GroundingReport,
-    Span,
-    extract_facts,
-    fact_changes,
-    filter_citations,
-    language_matches,
-    locate_quote,
-    mask_pii,
-    unmask,
-)
+from coach.facts import FactChanges, extract_facts, fact_changes, mask_pii, unmask
+from coach.language import language_matches
+from coach.quotes import GroundingReport, Span, filter_citations, locate_quote
 
 DRAFTS = {
     "en": (

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import coach
-from coach.settings import PROJECT_ROOT, Settings
+from coach.settings import Settings
+from tests.conftest import ROOT
 
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_public_api_is_what_the_readme_documents():
@@ -57,8 +63,16 @@ def test_readme_first_screen_has_the_two_commands_that_ci_runs():
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
     assert len(commands) == 2
     assert "uv sync" in commands[0] and "app.py" in commands[0]
-    ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
+
+
+def test_ci_lints_and_type_checks_before_the_tests():
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "uv sync --frozen --compile-bytecode" in lines, "CI installs from the lock file only"
+    for command in ("uv run ruff check .", "uv run ruff format --check .", "uv run mypy coach"):
+        assert command in lines, command
+        assert lines.index(command) < lines.index("uv run pytest"), f"{command} runs before the tests"
 
 
 def test_import_loads_no_model_and_no_client():
@@ -69,3 +83,31 @@ def test_import_loads_no_model_and_no_client():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def _imported_top_level_modules(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_third_party_import_of_the_package_is_a_declared_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {_requirement_name(r) for r in project["project"]["dependencies"]}
+    distributions = importlib.metadata.packages_distributions()
+    third_party = _imported_top_level_modules(ROOT / "coach") - set(sys.stdlib_module_names) - {"coach"}
+    assert {"pandas", "gradio", "chromadb"} <= third_party, "the scan sees the package's imports"
+    providers = {m: {d.lower().replace("_", "-") for d in distributions.get(m, [m])} for m in third_party}
+    undeclared = {module: sorted(dists) for module, dists in providers.items() if not dists & declared}
+    assert not undeclared, f"imported by coach/ but not in [project].dependencies: {undeclared}"
+    dev_only = {_requirement_name(r) for r in project["dependency-groups"]["dev"]}
+    assert "rank-bm25" in dev_only and "rank-bm25" not in declared, "the BM25 baseline is for bench/ only"

@@ -11,7 +11,7 @@ import pytest
 
 from coach.knowledge import find_document_files, read_document, split_passages
 from coach.prompts import PromptError, PromptTemplate, load_prompt, load_rubric
-from coach.settings import PROJECT_ROOT
+from tests.conftest import KNOWLEDGE
 
 PROMPT_VARIABLES = {
     "system": {"language_name"},
@@ -42,7 +42,7 @@ SCRIPTS = {
 
 @pytest.fixture(scope="module")
 def passage_ids() -> list[str]:
-    files = find_document_files(PROJECT_ROOT / "knowledge")
+    files = find_document_files(KNOWLEDGE)
     return [p.id for path in files for p in split_passages(read_document(path, 1_000_000))]
 
 
@@ -253,3 +253,10 @@ def test_bad_rubrics_are_refused(tmp_path, change, message):
     (tmp_path / "rubric.yaml").write_text(rubric_yaml(GOOD_CRITERION.replace(old, new)), encoding="utf-8")
     with pytest.raises(PromptError, match=message):
         load_rubric(tmp_path)
+
+
+def test_the_rubric_speaks_every_supported_language():
+    from coach.language import SUPPORTED_LANGUAGES
+    from coach.prompts import Localized
+
+    assert tuple(Localized.model_fields) == SUPPORTED_LANGUAGES

@@ -1,7 +1,7 @@
 """Pure rendering for the web page: coach results in, Markdown / highlight values out.
 
-Kept apart from `app.py` so it can be tested on hand-built results without starting Gradio,
-and so `app.py` stays a thin wiring of buttons to the `coach` API.
+Kept apart from `coach/web/app.py` so it can be tested on hand-built results without starting Gradio,
+and so the app stays a thin wiring of buttons to the `coach` API.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite
 from coach.batch import BatchSummary
 from coach.knowledge import Document
+from coach.text import sentence_pieces
 
 Highlight = list[tuple[str, str | None]]
 """A `gr.HighlightedText` value: text segments, each with a label or None."""
@@ -206,7 +207,7 @@ def diff_highlight(before: str, after: str) -> Highlight:
             start = best + 1
         add("".join(new[start:]), ADDED)
 
-    old, new = _sentences(before), _sentences(after)
+    old, new = sentence_pieces(before), sentence_pieces(after)
     for op, i1, i2, j1, j2 in _opcodes(old, new):
         if op == "equal":
             add("".join(new[j1:j2]), None)
@@ -221,11 +222,6 @@ def _opcodes(a: list[str], b: list[str]) -> Sequence[tuple[str, int, int, int, i
 
 def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio()
-
-
-def _sentences(text: str) -> list[str]:
-    """Sentences with their trailing whitespace, so joining them gives the text back."""
-    return [s for s in re.findall(r".*?(?:[.!?…]+(?:\s+|$)|\n+|$)", text, flags=re.S) if s]
 
 
 def _words(text: str) -> list[str]:
