@@ -36,7 +36,6 @@ from coach import Coach, Settings  # noqa: E402
 from coach.batch import evaluate_file  # noqa: E402
 from coach.batch_io import read_results  # noqa: E402
 from coach.prompts import load_rubric  # noqa: E402
-from coach.settings import PROJECT_ROOT  # noqa: E402
 
 OPENINGS = [
     "Hello, thank you for contacting us about your {topic}.",
@@ -104,7 +103,7 @@ def start_server(latency_s: float) -> tuple[multiprocessing.Process, str]:
 
 def prepared_settings(work: Path) -> Settings:
     """Settings over a private copy of the knowledge base, indexed once (reusing the project's index if any)."""
-    knowledge = shutil.copytree(PROJECT_ROOT / "knowledge", work / "knowledge")
+    knowledge = shutil.copytree(ROOT / "knowledge", work / "knowledge")
     project_index = Settings().resolved_index_dir
     if project_index.exists():
         shutil.copytree(project_index, work / "index")

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
-        from app import serve  # the app module lives at the project root, beside this package
+        from coach.web.app import serve  # imported here: Gradio loads only for `coach serve`
 
         serve(host=args.host, port=args.port)
         return 0

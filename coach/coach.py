@@ -47,6 +47,7 @@ from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, final_result, while_running
 from coach.prompts import PromptTemplate, Rubric, load_prompt, load_rubric
+from coach.resources import seed_knowledge
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.rewriting import RewritePrompts, Rewriter
 from coach.settings import Settings
@@ -146,6 +147,7 @@ class Coach:
         documents: list[Document] = []
         skipped: dict[str, str] = {}
         seen: dict[str, str] = {}
+        seed_knowledge(self.settings.knowledge_dir)  # an installed tool's default folder starts as a copy
         for path in find_document_files(self.settings.knowledge_dir):
             try:
                 doc = read_document(path, self.settings.max_document_bytes, self.settings.knowledge_dir / NOTES_FOLDER)
@@ -230,12 +232,12 @@ class Coach:
     @functools.cached_property
     def rubric(self) -> Rubric:
         """The scoring rubric from ``prompts/rubric.yaml``."""
-        return load_rubric()
+        return load_rubric(self.settings.prompts_dir)
 
     @functools.cached_property
     def calibration(self) -> Calibration:
         """The Yes/No critic's per-criterion calibration (``prompts/critic_calibration.json``)."""
-        return load_calibration()
+        return load_calibration(self.settings.prompts_dir)
 
     @functools.cached_property
     def scorer(self) -> Scorer:
@@ -493,7 +495,7 @@ class Coach:
     def _prompt(self, name: str) -> PromptTemplate:
         """A prompt template, read from ``prompts/`` once per Coach (not on every request)."""
         if name not in self._prompts:
-            self._prompts[name] = load_prompt(name)
+            self._prompts[name] = load_prompt(name, self.settings.prompts_dir)
         return self._prompts[name]
 
     def _prompt_version(self, *names: str) -> str:

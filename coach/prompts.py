@@ -26,9 +26,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from coach.errors import PromptError
-from coach.settings import PROJECT_ROOT
+from coach.resources import shipped_prompts_dir
 
-DEFAULT_PROMPTS_DIR = PROJECT_ROOT / "prompts"
+DEFAULT_PROMPTS_DIR = shipped_prompts_dir()
+"""The prompts as shipped (checkout or package); ``Coach`` passes ``Settings.prompts_dir`` instead."""
 RUBRIC_FILE = "rubric.yaml"
 LANGUAGES = ("en", "ru", "el", "kk", "mn")
 
@@ -216,14 +217,14 @@ class Rubric(_Strict):
 
 
 def load_prompt(name: str, folder: Path | None = None) -> PromptTemplate:
-    """The template ``<folder>/<name>.md`` (default folder: the project's ``prompts/``), validated and cached."""
+    """The template ``<folder>/<name>.md`` (default folder: the shipped ``prompts/``), validated and cached."""
     if not _PROMPT_NAME.fullmatch(name):
         raise PromptError(f"{name!r} is not a prompt name", name=name)
     return _load_template_file((folder or DEFAULT_PROMPTS_DIR).resolve() / f"{name}.md")
 
 
 def load_rubric(folder: Path | None = None) -> Rubric:
-    """The rubric ``<folder>/rubric.yaml`` (default folder: the project's ``prompts/``), validated and cached."""
+    """The rubric ``<folder>/rubric.yaml`` (default folder: the shipped ``prompts/``), validated and cached."""
     return _load_rubric_file((folder or DEFAULT_PROMPTS_DIR).resolve() / RUBRIC_FILE)
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from coach import resources
 
 
 class Settings(BaseSettings):
@@ -17,12 +17,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
 
     knowledge_dir: Path = Field(
-        default=PROJECT_ROOT / "knowledge",
-        description="Folder of guideline documents (.md/.txt) that `coach index` reads.",
+        default_factory=resources.default_knowledge_dir,
+        description="Folder of guideline documents (.md/.txt) that `coach index` reads and uploads go to; "
+        "`knowledge/` in a checkout, else `<user data dir>/knowledge`, seeded with the shipped guidelines.",
     )
     data_dir: Path = Field(
-        default=PROJECT_ROOT / "data",
-        description="Folder for coach's own data: the index, caches, model files.",
+        default_factory=resources.default_data_dir,
+        description="Folder for coach's own data (index, caches, model files); `data/` in a checkout, "
+        "else the user data dir (`$XDG_DATA_HOME/coach`, default `~/.local/share/coach`).",
+    )
+    prompts_dir: Path = Field(
+        default_factory=resources.shipped_prompts_dir,
+        description="Folder of prompt templates, `rubric.yaml` and the critic's calibration; "
+        "default: `prompts/` in a checkout, else the copy inside the installed package.",
     )
     index_dir: Path | None = Field(
         default=None,

@@ -75,7 +75,7 @@ def free_port() -> int:
 @contextmanager
 def running_app(root: Path, embedder: Embedder, **settings: object) -> Iterator[tuple[str, Coach, Behaviour]]:
     """Serve the page on a free port; yields (page url, coach, fake LLM behaviour)."""
-    from app import serve
+    from coach.web.app import serve
 
     behaviour = Behaviour(respond=respond, yes_probability=rudeness_detector)
     with fake_openai_server(behaviour) as (url, state):

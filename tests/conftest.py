@@ -9,10 +9,11 @@ import pytest
 
 from coach import Coach, Settings
 from coach.embeddings import Embedder, shared_embedder
-from coach.settings import PROJECT_ROOT
+from coach.resources import shipped_knowledge_dir
 
-KNOWLEDGE = PROJECT_ROOT / "knowledge"
-SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: README, .ci, artifacts
+KNOWLEDGE = shipped_knowledge_dir()
+SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.fixture(autouse=True)

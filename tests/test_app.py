@@ -17,13 +17,13 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from pydantic import SecretStr
 
-import app_render as render
-from app import _auth
 from coach import Answer, Change, Citation, Coach, Critique, IndexReport, Issue, Passage, Progress, Rewrite, Score
 from coach.agreement import CriterionSummary
 from coach.batch import BatchSummary
 from coach.embeddings import Embedder
 from coach.settings import Settings
+from coach.web import render
+from coach.web.app import _auth
 from tests.app_server import CUSTOMER, REWRITE_TEXT, RUDE_DRAFT, prepared_root, running_app
 from tests.fake_openai import Behaviour
 

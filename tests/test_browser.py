@@ -17,13 +17,13 @@ import pytest
 
 from coach import Coach
 from coach.embeddings import Embedder
-from coach.settings import PROJECT_ROOT
 from tests.app_server import CUSTOMER, RUDE_DRAFT, prepared_root, running_app
+from tests.conftest import ROOT
 from tests.fake_openai import Behaviour
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = PROJECT_ROOT / "artifacts" / "browser"
+ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 import coach
-from coach.settings import PROJECT_ROOT, Settings
+from coach.settings import Settings
+from tests.conftest import ROOT
 
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_public_api_is_what_the_readme_documents():
@@ -57,7 +58,7 @@ def test_readme_first_screen_has_the_two_commands_that_ci_runs():
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
     assert len(commands) == 2
     assert "uv sync" in commands[0] and "app.py" in commands[0]
-    ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
 
 

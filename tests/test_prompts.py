@@ -11,7 +11,7 @@ import pytest
 
 from coach.knowledge import find_document_files, read_document, split_passages
 from coach.prompts import PromptError, PromptTemplate, load_prompt, load_rubric
-from coach.settings import PROJECT_ROOT
+from tests.conftest import KNOWLEDGE
 
 PROMPT_VARIABLES = {
     "system": {"language_name"},
@@ -43,7 +43,7 @@ SCRIPTS = {
 
 @pytest.fixture(scope="module")
 def passage_ids() -> list[str]:
-    files = find_document_files(PROJECT_ROOT / "knowledge")
+    files = find_document_files(KNOWLEDGE)
     return [p.id for path in files for p in split_passages(read_document(path, 1_000_000))]
 
 

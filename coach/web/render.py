@@ -1,7 +1,7 @@
 """Pure rendering for the web page: coach results in, Markdown / highlight values out.
 
-Kept apart from `app.py` so it can be tested on hand-built results without starting Gradio,
-and so `app.py` stays a thin wiring of buttons to the `coach` API.
+Kept apart from `coach/web/app.py` so it can be tested on hand-built results without starting Gradio,
+and so the app stays a thin wiring of buttons to the `coach` API.
 """
 
 from __future__ import annotations
