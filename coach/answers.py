@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,9 +45,9 @@ class AskPrompts:
     language: PromptTemplate
 
     @classmethod
-    def load(cls) -> AskPrompts:
-        """The templates from ``prompts/``."""
-        return cls(load_prompt("writer"), load_prompt("ask"), load_prompt("repair_language"))
+    def load(cls, folder: Path | None = None) -> AskPrompts:
+        """The templates from ``folder`` (default: the prompts as shipped)."""
+        return cls(*(load_prompt(name, folder) for name in ("writer", "ask", "repair_language")))
 
     @property
     def version(self) -> str:

@@ -520,7 +520,7 @@ class Coach:
             search=self._search_draft,
             chat_model=lambda **options: self.llm.chat_model(**options),
             model_name=lambda: self.llm.endpoint().model,
-            prompts=RewritePrompts.load(),
+            prompts=RewritePrompts.load(self.settings.prompts_dir),
             rubric=self.rubric,
             judge=self.critique,
             mask=self._masked,
@@ -550,7 +550,7 @@ class Coach:
             picker=SentencePicker(self._embedder),
             chat_model=lambda **options: self.llm.chat_model(**options),
             model_name=lambda: self.llm.endpoint().model,
-            prompts=AskPrompts.load(),
+            prompts=AskPrompts.load(self.settings.prompts_dir),
         )
 
     def _question_vector(self, text: str) -> Any:

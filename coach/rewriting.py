@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from coach.generation import Reply, clean_text, complete_sentences, estimate_tokens, stream_reply
@@ -54,9 +55,9 @@ class RewritePrompts:
     retry: PromptTemplate
 
     @classmethod
-    def load(cls) -> RewritePrompts:
-        """The templates from ``prompts/``."""
-        return cls(load_prompt("writer"), load_prompt("rewrite"), load_prompt("rewrite_retry"))
+    def load(cls, folder: Path | None = None) -> RewritePrompts:
+        """The templates from ``folder`` (default: the prompts as shipped)."""
+        return cls(*(load_prompt(name, folder) for name in ("writer", "rewrite", "rewrite_retry")))
 
     @property
     def version(self) -> str:
@@ -201,7 +202,7 @@ class Rewriter:
         self, draft: str, customer: str | None, passages: list[Passage], clock: Clock, usage: Usage
     ) -> Generator[Progress, None, Rewrite]:
         language = detect_language(draft)
-        with clock.stage("checks"):
+        with clock.stage("critic_draft"):
             before = yield from self._judged(draft, customer, "", passages, clock, "checking the draft")
         flagged = top_issues(before)
         base = Rewrite(text=draft, language=language, draft_overall=before.overall, passages=passages)
@@ -224,7 +225,7 @@ class Rewriter:
             reply = yield from self._written(chat, messages, pii, passages, clock, attempt)
             usage.add(reply.usage)
             text = _final_text(reply, pii) or draft  # nothing written: the draft stands, flagged as unchanged
-            with clock.stage("checks"):
+            with clock.stage("critic_rewrite"):
                 after = yield from self._judged(text, customer, text, passages, clock, "checking the new reply")
             candidates.append(check(text, draft, language, before, after, reply.cut_off))
             problems = warnings_for(candidates[-1], before, language, self.rubric)

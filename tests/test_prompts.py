@@ -16,7 +16,10 @@ from tests.conftest import KNOWLEDGE
 PROMPT_VARIABLES = {
     "system": {"language_name"},
     "critique": {"rubric", "passages", "customer_message", "draft", "language_name"},
-    "rewrite": {"rubric", "passages", "customer_message", "draft", "language_name"},
+    "rewrite": {"fixes", "passages", "customer_message", "draft", "language_name", "max_words"},
+    "rewrite_retry": {"problems", "language_name", "max_words"},
+    "writer": set(),
+    "suggest": {"problems", "customer_message", "draft", "language_name"},
     "ask": {"passages", "question", "language_name"},
     "repair": {"error", "previous"},
     "yesno": {"question", "customer_message", "draft"},

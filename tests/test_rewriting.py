@@ -71,11 +71,12 @@ def rewriter(url: str, tmp_path, judged=judge) -> Rewriter:
 
 def test_the_new_reply_streams_before_the_checked_result(served, tmp_path) -> None:
     url, behaviour = served
-    behaviour.content = GOOD
+    behaviour.content, behaviour.chunk_delay_s = GOOD, 0.05
     events = list(rewriter(url, tmp_path).stream(DRAFT, CUSTOMER))
     assert events[0].stage == "retrieved" and events[0].passages == [PASSAGE]
     texts = [e.partial_text for e in events if e.stage == "llm" and e.partial_text]
-    assert texts and texts[-1] == GOOD and len(texts[0]) <= len(GOOD)
+    assert len(set(texts)) > 2 and texts[-1] == GOOD, "the text grows piece by piece"
+    assert all(GOOD.startswith(t) for t in texts)
     result = events[-1].result
     assert isinstance(result, Rewrite) and events[-1].stage == "done"
     assert result.text == GOOD and result.improved, result.warnings
