@@ -71,7 +71,25 @@ def clean_text(text: str) -> str:
             inner = cleaned[len(opening) : -len(closing)]
             if opening not in inner and closing not in inner:
                 cleaned = inner.strip()
-    return cleaned
+    return without_repeats(cleaned)
+
+
+def without_repeats(text: str) -> str:
+    """The text with sentences it already said dropped (a small model at temperature 0 can loop)."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        sentence = text[start : match.end()]
+        key = " ".join(sentence.split()).casefold()
+        if key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+        start = match.end()
+    tail = text[start:]
+    if " ".join(tail.split()).casefold() not in seen:
+        kept.append(tail)
+    return "".join(kept).strip()
 
 
 def complete_sentences(text: str) -> str:

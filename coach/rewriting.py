@@ -25,6 +25,7 @@ MAX_FIXES = 3  # a 1.5B model follows about three instructions; the critique lis
 MAX_EXCERPTS = 3
 EXCERPT_CHARS = 160  # a Greek excerpt of 160 characters is ~140 prompt tokens, ~3 s on 2 cores
 NO_CUSTOMER_MESSAGE = "(none)"
+FREQUENCY_PENALTY = 0.5  # greedy decoding of a 1.5B model loops on "I am sorry for …" without it
 
 Judge = Callable[[str, str | None], Critique]
 Mask = Callable[[str, str | None], tuple[str, str | None, dict[str, str]]]
@@ -217,7 +218,7 @@ class Rewriter:
             language_name=language_name(language),
             max_words=word_limit(draft),
         )
-        chat = self.chat_model(max_tokens=token_budget(draft, language))
+        chat = self.chat_model(max_tokens=token_budget(draft, language), frequency_penalty=FREQUENCY_PENALTY)
         turns = [prompt]
         candidates: list[Candidate] = []
         for attempt in range(2):

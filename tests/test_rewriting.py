@@ -163,3 +163,7 @@ def test_complete_sentences_cuts_an_unfinished_tail() -> None:
 def test_json_is_never_asked_for(tmp_path) -> None:
     prompts = RewritePrompts.load()
     assert "json" not in json.dumps([prompts.rewrite.body, prompts.retry.body, prompts.system.body]).lower()
+
+
+def test_a_looping_answer_loses_its_repeats() -> None:
+    assert clean_text("I am sorry. We will fix it. I am sorry. I am sorry. I am") == "I am sorry. We will fix it. I am"
