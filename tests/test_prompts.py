@@ -77,6 +77,8 @@ def test_prompt_renders_every_variable(name):
 
 @pytest.mark.parametrize("name", sorted(PROMPT_VARIABLES))
 def test_prompt_refuses_a_missing_variable(name):
+    if not PROMPT_VARIABLES[name]:
+        pytest.skip(f"{name} has no variables")
     values = sample_values(PROMPT_VARIABLES[name])
     values.pop(sorted(values)[0])
     with pytest.raises(PromptError, match="missing"):
