@@ -9,13 +9,13 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from coach.answers import build_answer, numbered_passages
+from coach.answers import Answerer, AskPrompts, SentencePicker
 from coach.cache import ResultCache, cache_key
 from coach.critic import CriticModel, load_critic_model
 from coach.critique import LearnedCritic
 from coach.embeddings import Embedder, shared_embedder
 from coach.errors import InputError, KnowledgeError
-from coach.facts import mask_pii, unmask
+from coach.facts import mask_pii
 from coach.feedback import overall_score
 from coach.index import PassageStore
 from coach.json_critic import (
@@ -35,23 +35,16 @@ from coach.knowledge import (
     parse_document,
     read_document,
 )
-from coach.language import detect_language, language_matches, language_name
+from coach.language import detect_language, language_name
 from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, final_result, while_running
 from coach.prompts import PromptTemplate, Rubric, load_prompt, load_rubric
 from coach.resources import seed_knowledge
 from coach.retrieval import RetrievalConfig, Retriever
-from coach.rewriting import (
-    DraftRewrite,
-    build_rewrite,
-    check_rewrite,
-    review_rewrite,
-    rewrite_schema,
-    rewrite_token_budget,
-)
+from coach.rewriting import RewritePrompts, Rewriter
 from coach.settings import Settings
-from coach.structured import JsonCall, JsonModes, OutputT, Partial, generate_json, stream_chat, usage_of
+from coach.structured import JsonCall, JsonModes, OutputT, Partial, generate_json
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +53,6 @@ CRITIQUE_K = 5
 NO_CUSTOMER_MESSAGE = "(none)"
 _SEPARATOR = "\n\u0000\n"  # joins draft and message for masking; no PII pattern spans it
 JSON_CRITIQUE_TOKENS = 900
-ASK_TOKENS = 400
 
 
 ResultT = TypeVar("ResultT", Critique, Rewrite, Answer)
@@ -449,7 +441,7 @@ class Coach:
         versions = [self._prompt(name).version for name in names]
         return "+".join([*versions, self.rubric.version])
 
-    # ------------------------------------------------------------------ rewrite
+    # ------------------------------------------------------------------ rewrite (coach/rewriting.py)
 
     def rewrite(self, draft: str, customer_message: str | None = None) -> Rewrite:
         """An improved reply that keeps the draft's facts, checked before it is called an improvement."""
@@ -457,82 +449,52 @@ class Coach:
 
     def rewrite_stream(self, draft: str, customer_message: str | None = None) -> Iterator[Progress]:
         """``rewrite`` step by step: passages, the new text as it is written, the checks, the result."""
-        clock = Clock()
-        draft, customer = self._check_inputs(draft, customer_message)
-        _, passages = self._retrieve(draft, clock)
-        yield _retrieved(passages, clock)
-        language = detect_language(draft)
-        usage = Usage()
-        masked_draft, masked_customer, pii = self._masked(draft, customer)
-        prompt = self._draft_prompt("rewrite", masked_draft, masked_customer, passages, language)
-        call = JsonCall(
-            output=DraftRewrite,
-            schema=rewrite_schema(self.rubric.ids, [p.id for p in passages], len(draft)),
-            name="rewrite",
-            max_tokens=rewrite_token_budget(draft),
-            repair=self._prompt("repair"),
-            check=check_rewrite,
-            prefer=lambda value: review_rewrite(value, masked_draft, language),
-        )
-        messages = self._messages(language, prompt)
-        with clock.stage("llm"):
-            value = yield from self._generate_json(messages, call, usage, clock, passages, "writing the new reply")
-        text = unmask(value.text, pii).strip()
-        yield Progress(
-            stage="llm",
-            message="checking the new reply against the rubric",
-            partial_text=text,
-            elapsed_s=clock.elapsed(),
-            passages=passages,
-        )
-        with clock.stage("checks"):
-            before = self.critique(draft, customer)
-            after = self.critique(text, customer) if text else None
-        result = build_rewrite(value, text, draft, language, self.rubric, passages, before, after, pii)
-        yield self._done(result, ("system", "rewrite"), usage, clock)
+        checked, customer = self._check_inputs(draft, customer_message)
+        yield from self.rewriter.stream(checked, customer)
 
-    # ------------------------------------------------------------------ ask
+    @functools.cached_property
+    def rewriter(self) -> Rewriter:
+        """The rewrite pipeline, judged by this Coach's own critique."""
+        return Rewriter(
+            search=self._search_draft,
+            chat_model=lambda **options: self.llm.chat_model(**options),
+            model_name=lambda: self.llm.endpoint().model,
+            prompts=RewritePrompts.load(self.settings.prompts_dir),
+            rubric=self.rubric,
+            judge=self.critique,
+            mask=self._masked,
+        )
+
+    def _search_draft(self, text: str) -> list[Passage]:
+        self.ensure_index()
+        return self.retriever.search(text, CRITIQUE_K)
+
+    # ------------------------------------------------------------------ ask (coach/answers.py)
 
     def ask(self, question: str) -> Answer:
         """What the guidelines say about a question, with [n] citations of the passages it rests on."""
         return final_result(self.ask_stream(question), Answer)
 
     def ask_stream(self, question: str) -> Iterator[Progress]:
-        """``ask`` step by step: passages, the answer as it is written, the checked result."""
-        from langchain_core.messages import HumanMessage
+        """``ask`` step by step: passages and their best sentences, the answer as it is written, the result."""
+        checked = self.check_text(question, "question")
+        yield from self.answerer.stream(checked)
 
-        clock = Clock()
-        question = self.check_text(question, "question")
-        _, passages = self._retrieve(question, clock)
-        yield _retrieved(passages, clock)
-        language = detect_language(question)
-        usage = Usage()
-        prompt = self._prompt("ask").render(
-            passages=numbered_passages(passages), question=question, language_name=language_name(language)
+    @functools.cached_property
+    def answerer(self) -> Answerer:
+        """The ask pipeline."""
+        return Answerer(
+            vector=self._question_vector,
+            search=lambda text, vector: self.retriever.search(text, CRITIQUE_K, vector=vector),
+            picker=SentencePicker(self._embedder),
+            chat_model=lambda **options: self.llm.chat_model(**options),
+            model_name=lambda: self.llm.endpoint().model,
+            prompts=AskPrompts.load(self.settings.prompts_dir),
         )
-        messages = self._messages(language, prompt)
-        partial = Partial()
-        chat = self.llm.chat_model(max_tokens=ASK_TOKENS)
-        with clock.stage("llm"):
-            reply = yield from while_running(
-                lambda: stream_chat(chat, messages, partial), partial, clock, passages, "writing the answer"
-            )
-            usage.add(usage_of(reply))
-            text = str(reply.content).strip()
-            if not language_matches(text, language):
-                usage.repairs += 1
-                retry = self._prompt("repair_language").render(language_name=language_name(language))
-                reply = yield from while_running(
-                    lambda: stream_chat(chat, [*messages, reply, HumanMessage(retry)], partial),
-                    partial,
-                    clock,
-                    passages,
-                    "translating the answer",
-                )
-                usage.add(usage_of(reply))
-                text = str(reply.content).strip()
-        answer = build_answer(question, text, language, passages)
-        yield self._done(answer, ("system", "ask"), usage, clock)
+
+    def _question_vector(self, text: str) -> Any:
+        self.ensure_index()
+        return self.retriever.text_vector(text)
 
     # ------------------------------------------------------------------ batch evaluation (coach/batch.py)
 

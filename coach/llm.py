@@ -157,28 +157,40 @@ def _env_secret(name: str) -> SecretStr | None:
 
 
 def map_llm_exception(exc: Exception) -> LLMError:
-    """An ``LLMError`` that names what went wrong with the LLM call (status, timeout, unreachable)."""
+    """An ``LLMError`` whose message is one readable sentence saying what went wrong and what to do.
+
+    Never the client's own text: it can hold a Python repr or a usage dump (issue 14).
+    """
     import openai
 
     if isinstance(exc, LLMError):
         return exc
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return LLMError("the LLM's answer was cut off at its length limit: shorten the draft and try again")
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError("the LLM did not answer in time (COACH_LLM_TIMEOUT_S)")
+        return LLMError("the LLM did not answer in time: try again, or shorten the text (COACH_LLM_TIMEOUT_S)")
     if isinstance(exc, openai.RateLimitError):
         return LLMError(
-            "the LLM server is rate-limiting requests (HTTP 429); try again later",
+            "the LLM server is rate-limiting requests (HTTP 429): try again in a minute",
             status=429,
             retry_after=_retry_after(exc.response.headers.get("retry-after")),
         )
     if isinstance(exc, openai.APIStatusError):
         return LLMError(
-            f"the LLM server answered HTTP {exc.status_code}: {exc.message}",
+            f"the LLM server answered HTTP {exc.status_code}: {_short(exc.message)}; try again or check the LLM server",
             status=exc.status_code,
             retry_after=_retry_after(exc.response.headers.get("retry-after")),
         )
     if isinstance(exc, openai.APIConnectionError):
-        return LLMError("cannot reach the LLM server (COACH_LLM_BASE_URL)")
-    return LLMError(f"the LLM call failed: {exc}")
+        return LLMError("cannot reach the LLM server: check that it runs (COACH_LLM_BASE_URL) and try again")
+    log.warning("unreadable LLM answer: %r", exc)
+    return LLMError("the LLM server sent an answer coach cannot read: try again, or check the LLM server")
+
+
+def _short(message: str, limit: int = 120) -> str:
+    """The server's own error message on one line, cut short (it may be a whole JSON body)."""
+    line = " ".join(str(message).split())
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -145,11 +145,12 @@ class Critique(BaseModel):
 
 
 class Change(BaseModel):
-    """One change a rewrite made, and the passages it rests on."""
+    """One flagged criterion a rewrite fixed (decided by the critic's verdicts), and the passages behind it."""
 
-    what: str
-    why: str = ""
+    what: str = Field(description="The criterion's name, in the draft's language.")
+    why: str = Field(default="", description="What the reply now does, in the draft's language.")
     passage_ids: list[str] = Field(default_factory=list)
+    criterion: str = Field(default="", description="The rubric criterion fixed.")
 
 
 class Rewrite(BaseModel):
@@ -157,7 +158,8 @@ class Rewrite(BaseModel):
 
     text: str
     language: str
-    changes: list[Change] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list, description="One per fixed criterion.")
+    fixed: list[str] = Field(default_factory=list, description="Criteria flagged in the draft that the rewrite fixes.")
     lost_facts: list[str] = Field(default_factory=list, description="Facts of the draft missing in the rewrite.")
     invented_facts: list[str] = Field(default_factory=list, description="Facts in the rewrite not in the draft.")
     warnings: list[str] = Field(default_factory=list, description="Why the rewrite should not be trusted as is.")
@@ -192,6 +194,9 @@ class Answer(BaseModel):
     language: str
     citations: list[Citation] = Field(default_factory=list)
     passages: list[Passage] = Field(default_factory=list)
+    excerpts: dict[str, str] = Field(
+        default_factory=dict, description="Passage id -> its sentences closest to the question (what the LLM saw)."
+    )
     grounding: Grounding = Field(default_factory=Grounding)
     model: str = ""
     prompt_version: str = ""
@@ -211,5 +216,8 @@ class Progress(BaseModel):
     elapsed_s: float = 0.0
     fraction: float | None = Field(default=None, description="Share of the LLM work done, when known.")
     passages: list[Passage] = Field(default_factory=list, description="Set from the `retrieved` stage on.")
+    excerpts: dict[str, str] = Field(
+        default_factory=dict, description="Passage id -> its most relevant sentences (ask, from `retrieved` on)."
+    )
     partial_text: str = Field(default="", description="Text generated so far (rewrite, ask).")
     result: Critique | Rewrite | Answer | None = Field(default=None, description="Set at the `done` stage.")

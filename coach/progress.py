@@ -39,10 +39,16 @@ class Clock:
 
 
 def while_running(
-    work: Callable[[], ResultT], partial: Partial, clock: Clock, passages: list[Passage], message: str
+    work: Callable[[], ResultT],
+    partial: Partial,
+    clock: Clock,
+    passages: list[Passage],
+    message: str,
+    show: Callable[[str], str] = str,
 ) -> Generator[Progress, None, ResultT]:
-    """Run a blocking LLM call in a thread and report progress twice a second until it returns.
+    """Run a blocking LLM call in a thread; report each new piece of text at once, else twice a second.
 
+    ``show`` turns the raw text so far into what the listener may see (e.g. personal data restored).
     When the listener stops (a page's cancel button closes the generator), the streaming call is told
     to stop, so the server is not left generating for nobody.
     """
@@ -53,19 +59,22 @@ def while_running(
             box["value"] = work()
         except BaseException as exc:  # handed over to the caller's thread below
             box["error"] = exc
+        finally:
+            partial.updated.set()
 
     worker = threading.Thread(target=run, daemon=True, name="coach-llm")
     worker.start()
     try:
         while worker.is_alive():
-            worker.join(PROGRESS_INTERVAL_S)
+            partial.updated.wait(PROGRESS_INTERVAL_S)
+            partial.updated.clear()
             if worker.is_alive():
                 yield Progress(
                     stage="llm",
                     message=f"{message}… {clock.elapsed():.0f} s",
                     elapsed_s=clock.elapsed(),
                     passages=passages,
-                    partial_text=partial.text,
+                    partial_text=show(partial.text),
                 )
     finally:
         partial.cancelled = worker.is_alive()
@@ -80,3 +89,28 @@ def final_result(events: Iterator[Progress], kind: type[ResultT]) -> ResultT:
         if event.stage == "done" and isinstance(event.result, kind):
             return event.result
     raise CoachError("the call ended without a result")  # a bug: every stream ends with `done`
+
+
+def retrieved_event(passages: list[Passage], clock: Clock, **fields: Any) -> Progress:
+    """The first event of every stream: the passages found, within a second."""
+    return Progress(
+        stage="retrieved",
+        passages=passages,
+        elapsed_s=clock.elapsed(),
+        message=f"{len(passages)} guideline passages found",
+        **fields,
+    )
+
+
+def done_event(result: ResultT, model: str, prompt_version: str, usage: Any, clock: Clock) -> Progress:
+    """The final event: the result stamped with model, prompt versions, usage and timings."""
+    finished = result.model_copy(  # type: ignore[attr-defined]
+        update={
+            "model": model,
+            "prompt_version": prompt_version,
+            "usage": usage,
+            "timings": clock.timings,
+            "latency_s": clock.elapsed(),
+        }
+    )
+    return Progress(stage="done", result=finished, passages=finished.passages, elapsed_s=clock.elapsed(), fraction=1.0)

@@ -1,6 +1,6 @@
 """Where coach finds its files, so the same code runs from a checkout and from an installed wheel.
 
-- Prompts (templates, rubric, the critic's calibration) and the default guidelines ship twice: as the
+- Prompts (templates, rubric, the critic's model) and the default guidelines ship twice: as the
   top-level ``prompts/`` and ``knowledge/`` folders of the checkout, and inside the wheel under
   ``coach/_bundled/`` (``force-include`` in ``pyproject.toml``). In a checkout the top-level folders win,
   so an edit there takes effect without a rebuild.

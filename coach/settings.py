@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     )
     prompts_dir: Path = Field(
         default_factory=resources.shipped_prompts_dir,
-        description="Folder of prompt templates, `rubric.yaml` and the critic's calibration; "
+        description="Folder of prompt templates, `rubric.yaml` and the critic's model; "
         "default: `prompts/` in a checkout, else the copy inside the installed package.",
     )
     index_dir: Path | None = Field(

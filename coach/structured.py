@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -52,10 +53,14 @@ class JsonModes:
 
 @dataclass
 class Partial:
-    """Text generated so far, shared with a progress reporter; setting ``cancelled`` stops the stream."""
+    """Text generated so far, shared with a progress reporter; setting ``cancelled`` stops the stream.
+
+    ``updated`` is set whenever the text grows, so the reporter can pass each token on at once.
+    """
 
     text: str = ""
     cancelled: bool = False
+    updated: threading.Event = field(default_factory=threading.Event)
 
 
 class Cancelled(LLMError):
@@ -180,7 +185,9 @@ def stream_chat(chat_model: Any, messages: list[Any], partial: Partial) -> Any:
     try:
         for chunk in chat_model.stream(messages, stream_usage=True):
             merged = chunk if merged is None else merged + chunk
-            partial.text += str(chunk.content)
+            if chunk.content:
+                partial.text += str(chunk.content)
+                partial.updated.set()
             if partial.cancelled:
                 raise Cancelled("cancelled")
     except LLMError:
@@ -190,3 +197,11 @@ def stream_chat(chat_model: Any, messages: list[Any], partial: Partial) -> Any:
     if merged is None:
         raise LLMError("the LLM server sent an empty stream")
     return merged
+
+
+def chat_messages(system: str, *turns: str) -> list[Any]:
+    """A system message, then the turns alternating user / assistant (the user speaks first)."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds = (HumanMessage, AIMessage)
+    return [SystemMessage(system), *(kinds[n % 2](turn) for n, turn in enumerate(turns))]

@@ -6,7 +6,6 @@ of the scorer critic, the rewrite JSON and the plain-text answers.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 from collections.abc import Iterator
@@ -36,11 +35,9 @@ def rudeness_detector(request: dict) -> float:
 
 
 def respond(request: dict) -> str:
-    """Fixed valid output: rewrite JSON when a rewrite is asked for, else the answer text."""
-    if "rewrite" in json.dumps(request.get("response_format") or {}) or "DRAFT" in last_user_text(request):
-        changes = [{"what": "Apologised and gave a date", "why": "Acknowledge feelings first.", "passage_ids": []}]
-        return json.dumps({"text": REWRITE_TEXT, "changes": changes})
-    return ANSWER_TEXT
+    """Fixed plain text: the new reply when a rewrite is asked for, else the answer."""
+    prompt = last_user_text(request)
+    return REWRITE_TEXT if "DRAFT" in prompt or "reply has these problems" in prompt else ANSWER_TEXT
 
 
 def prepared_root(indexed: Coach, root: Path) -> Path:
@@ -57,7 +54,7 @@ def app_settings(root: Path, url: str) -> Settings:
         knowledge_dir=knowledge,
         data_dir=root / "data",
         llm_base_url=url,
-        critic="scorer",
+        critic="learned",
         llm_max_retries=0,
         llm_timeout_s=10,
         cache=False,

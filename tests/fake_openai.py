@@ -26,6 +26,7 @@ class Behaviour:
     status: int = 200
     status_for: Callable[[dict], int] | None = None  # status chosen per request (overrides `status`)
     delay_s: float = 0.0
+    chunk_delay_s: float = 0.0  # pause between streamed pieces (a model writing token by token)
     retry_after: str | None = None
     raw_body: str | None = None  # sent as-is instead of a completion (malformed answers)
     finish_reason: str = "stop"
@@ -146,6 +147,7 @@ def fake_openai_server(behaviour: Behaviour | None = None) -> Iterator[tuple[str
                 for event in _stream_events(request, state):
                     self.wfile.write(event.encode())
                     self.wfile.flush()
+                    time.sleep(state.chunk_delay_s)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

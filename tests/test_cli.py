@@ -93,7 +93,7 @@ def test_critique_rewrite_and_ask_from_the_command_line(indexed_coach, tmp_path:
     env = {
         "COACH_KNOWLEDGE_DIR": str(indexed_coach.settings.knowledge_dir),
         "COACH_DATA_DIR": str(indexed_coach.settings.data_dir),
-        "COACH_CRITIC": "scorer",
+        "COACH_CRITIC": "learned",
         "COACH_LLM_MAX_RETRIES": "0",
     }
     with fake_openai_server(Behaviour(content="Stay calm and acknowledge the feelings [1].", yes_probability=0.9)) as (

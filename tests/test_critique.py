@@ -15,7 +15,7 @@ import pytest
 from coach import Coach, InputError, InvalidModelOutput, LLMError, Settings
 from coach.critic import load_critic_model
 from coach.embeddings import Embedder
-from coach.models import Critique
+from coach.models import Critique, Rewrite
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_EN = (
@@ -311,35 +311,22 @@ def test_a_slow_llm_times_out(indexed_coach: Coach, embedder: Embedder, fake_llm
 # --------------------------------------------------------------------------- rewrite and ask
 
 
-def test_rewrite_is_checked_for_facts_and_language(indexed_coach: Coach, embedder: Embedder, fake_llm) -> None:
+def test_rewrite_is_judged_by_the_critique_and_checked_for_facts(
+    indexed_coach: Coach, embedder: Embedder, fake_llm
+) -> None:
     url, behaviour = fake_llm
-    passage_id = indexed_coach.search(RUDE_EN, 5)[0].id
     new_text = "I am sorry your refund has not arrived yet. Refunds take up to 14 days; I will check it today."
-
-    def respond(request: dict) -> str:
-        if "Rewrite the DRAFT" in last_user_text(request) or "failed validation" in last_user_text(request):
-            return json.dumps(
-                {
-                    "text": new_text,
-                    "changes": [
-                        {
-                            "criterion": "apology_ownership",
-                            "what": "Added an apology.",
-                            "why": "No apology.",
-                            "passage_ids": [passage_id],
-                        }
-                    ],
-                }
-            )
-        return critique_json("Please be patient.", passage_id)
-
-    behaviour.respond = respond
-    rewrite = make_coach(indexed_coach, embedder, url).rewrite(RUDE_EN, CUSTOMER_EN)
-    assert rewrite.text == new_text
+    behaviour.content = new_text
+    events = list(make_coach(indexed_coach, embedder, url, critic="learned").rewrite_stream(RUDE_EN, CUSTOMER_EN))
+    assert events[0].stage == "retrieved" and events[-1].stage == "done"
+    rewrite = events[-1].result
+    assert isinstance(rewrite, Rewrite) and rewrite.text == new_text
     assert rewrite.lost_facts == ["9"]
     assert any("missing" in w for w in rewrite.warnings) and not rewrite.improved
-    assert rewrite.changes[0].passage_ids == [passage_id]
-    assert rewrite.usage.repairs == 1, "a lost fact triggers one repair attempt"
+    written = [r for r in behaviour.requests if r.get("stream")]
+    assert len(written) == 2 and rewrite.usage.repairs == 1, "a lost fact earns one retry"
+    assert "9" in last_user_text(written[1]) and "response_format" not in written[0]
+    assert rewrite.draft_overall is not None and rewrite.rewrite_overall is not None
 
 
 def test_ask_cites_only_the_passages_it_was_given(indexed_coach: Coach, embedder: Embedder, fake_llm) -> None:
@@ -350,3 +337,4 @@ def test_ask_cites_only_the_passages_it_was_given(indexed_coach: Coach, embedder
     assert answer.citations[0].passage == answer.passages[0]
     assert "[9]" not in answer.text and answer.grounding.citations_dropped == 1
     assert behaviour.requests[-1]["stream"] is True
+    assert answer.excerpts and set(answer.excerpts) == {p.id for p in answer.passages}

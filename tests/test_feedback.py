@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import BaseModel
 
 from coach.answers import build_answer
 from coach.errors import InvalidModelOutput
@@ -12,7 +13,6 @@ from coach.injection import is_instruction
 from coach.json_critic import DraftCritique, check_critique, critique_schema
 from coach.models import Passage, Usage
 from coach.prompts import load_prompt, load_rubric
-from coach.rewriting import DraftRewrite, review_rewrite
 from coach.structured import JsonCall, JsonModes, parse_json
 
 RUBRIC = load_rubric()
@@ -96,11 +96,15 @@ def test_a_critique_missing_criteria_is_not_usable() -> None:
     assert "give one score" in check_critique(value, RUBRIC)[0]
 
 
+class Note(BaseModel):
+    text: str
+
+
 def test_generate_json_with_a_fake_chat_model_repairs_once() -> None:
     from coach.structured import generate_json
 
-    good = '{"text": "Sorry, we will fix it.", "changes": []}'
-    call = JsonCall(output=DraftRewrite, schema={}, name="rewrite", max_tokens=10, repair=load_prompt("repair"))
+    good = '{"text": "Sorry, we will fix it."}'
+    call = JsonCall(output=Note, schema={}, name="note", max_tokens=10, repair=load_prompt("repair"))
     usage = Usage()
     chat = FakeListChatModel(responses=["not json", good])
     modes = JsonModes(current=2)  # prompt-only: fake chat models take no response_format
@@ -108,13 +112,6 @@ def test_generate_json_with_a_fake_chat_model_repairs_once() -> None:
     assert usage.repairs == 1 and usage.calls == 2
     with pytest.raises(InvalidModelOutput):
         generate_json(FakeListChatModel(responses=["no", "still no"]), ["hi"], call, modes, Usage())
-
-
-def test_review_rewrite_names_lost_and_invented_facts() -> None:
-    draft = "Your order 55102 ships on 3 March."
-    value = DraftRewrite(text="Sorry! Your order ships on 5 March.", changes=[])
-    problems = review_rewrite(value, draft, "en")
-    assert any("55102" in p for p in problems) and any("remove facts" in p for p in problems)
 
 
 def test_answer_keeps_only_markers_that_point_at_passages() -> None:

@@ -52,7 +52,7 @@ def assert_valid(critique: Critique, draft: str) -> None:
 
 def test_rude_english_draft(embedded_coach: Coach) -> None:
     critique = embedded_coach.critique(RUDE_EN, CUSTOMER_EN)
-    assert critique.critic == "scorer" and "embedded" in critique.model
+    assert critique.critic.startswith("learned-") and critique.usage.calls == 0
     assert critique.language == "en"
     assert_valid(critique, RUDE_EN)
     assert critique.issues, "a rude, blaming draft must get at least one issue"

@@ -16,7 +16,10 @@ from tests.conftest import KNOWLEDGE
 PROMPT_VARIABLES = {
     "system": {"language_name"},
     "critique": {"rubric", "passages", "customer_message", "draft", "language_name"},
-    "rewrite": {"rubric", "passages", "customer_message", "draft", "language_name"},
+    "rewrite": {"fixes", "passages", "customer_message", "draft", "language_name", "max_words"},
+    "rewrite_retry": {"problems", "language_name", "max_words"},
+    "writer": set(),
+    "suggest": {"problems", "customer_message", "draft", "language_name"},
     "ask": {"passages", "question", "language_name"},
     "repair": {"error", "previous"},
 }
@@ -73,6 +76,8 @@ def test_prompt_renders_every_variable(name):
 
 @pytest.mark.parametrize("name", sorted(PROMPT_VARIABLES))
 def test_prompt_refuses_a_missing_variable(name):
+    if not PROMPT_VARIABLES[name]:
+        pytest.skip(f"{name} has no variables")
     values = sample_values(PROMPT_VARIABLES[name])
     values.pop(sorted(values)[0])
     with pytest.raises(PromptError, match="missing"):

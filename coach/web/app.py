@@ -109,15 +109,14 @@ def _empty_critique() -> tuple[Any, ...]:
 
 
 def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
-    """Passages, then the new reply as it is checked, then warnings, the diff and the cited changes."""
+    """Passages, then the new reply as it is written, then warnings, the diff and the criteria it fixes."""
     try:
         with listening(coach.rewrite_stream(draft, customer or None)) as stream:
             for event in stream:
                 result = event.result
-                if not isinstance(result, Rewrite):
-                    partial = "" if event.partial_text.lstrip().startswith("{") else event.partial_text  # no raw JSON
+                if not isinstance(result, Rewrite):  # the new reply as the model writes it, token by token
                     yield (render.progress_markdown(event, "rewrite"), render.passages_markdown(event.passages),
-                           gr.Column(visible=True), "", partial, None, "")  # fmt: skip
+                           gr.Column(visible=True), "", event.partial_text, None, "")  # fmt: skip
                     continue
                 yield (
                     render.progress_markdown(event, "rewrite"),
@@ -135,8 +134,8 @@ def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any,
 # --------------------------------------------------------------------------- knowledge tab
 
 
-def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str]]:
-    """The answer as it is written, then with its citations expandable to the passages."""
+def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str, str]]:
+    """The passages' most relevant sentences at once, then the answer as it is written, then its citations."""
     try:
         with listening(coach.ask_stream(question)) as stream:
             for event in stream:
@@ -145,9 +144,11 @@ def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str]]:
                 else:
                     answer = render.escape(event.partial_text)
                 status = render.progress_markdown(event, "answer")
-                yield status, answer, render.passages_markdown(event.passages, "Passages the answer may cite")
+                found = event.result.excerpts if isinstance(event.result, Answer) else event.excerpts
+                excerpts = render.excerpts_markdown(event.passages, found)
+                yield status, excerpts, answer, render.passages_markdown(event.passages, "Passages the answer may cite")
     except CoachError as exc:
-        yield render.error_markdown(str(exc)), "", ""
+        yield render.error_markdown(str(exc)), "", "", ""
 
 
 def search_view(coach: Coach, text: str, k: float) -> tuple[str, list[list[object]]]:
@@ -291,6 +292,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
                 question = gr.Textbox(label="Question", lines=2, elem_id="question", scale=4)
                 ask_button = gr.Button("Ask (Ctrl+Enter)", variant="primary", elem_id="ask-button", scale=1)
             ask_status = gr.Markdown()
+            ask_excerpts = gr.Markdown(elem_id="ask-excerpts")
             answer = gr.Markdown(elem_id="answer")
             with gr.Accordion("Passages found", open=False):
                 ask_passages = gr.Markdown()
@@ -334,7 +336,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         def rewrite(customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
             yield from rewrite_view(coach, customer, draft)
 
-        def ask(question: str) -> Iterator[tuple[str, str, str]]:
+        def ask(question: str) -> Iterator[tuple[str, str, str, str]]:
             yield from ask_view(coach, question)
 
         def search(text: str, k: float) -> tuple[str, list[list[object]]]:
@@ -364,7 +366,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
             queue=False,
         )
 
-        ask_button.click(ask, question, [ask_status, answer, ask_passages], **llm)
+        ask_button.click(ask, question, [ask_status, ask_excerpts, answer, ask_passages], **llm)
         search_button.click(search, [query, k], [search_status, results], **quick)
         query.submit(search, [query, k], [search_status, results], **quick)
         upload.upload(upload_file, upload, [upload_status, documents], **quick)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite
 from coach.batch import BatchSummary
@@ -240,10 +240,10 @@ def rewrite_warnings_markdown(rewrite: Rewrite) -> str:
 
 
 def changes_markdown(rewrite: Rewrite) -> str:
-    """What the rewrite changed and why, each change with the passages it rests on."""
+    """The flagged criteria the rewrite fixes (judged by the critic), each with the passages behind it."""
     if not rewrite.changes:
         return ""
-    blocks = ["### What changed"]
+    blocks = ["### What the rewrite fixes"]
     for number, change in enumerate(rewrite.changes, 1):
         why = f" — {escape(change.why)}" if change.why else ""
         blocks.append(f"**{number}. {escape(change.what)}**{why}")
@@ -252,6 +252,16 @@ def changes_markdown(rewrite: Rewrite) -> str:
 
 
 # --------------------------------------------------------------------------- knowledge
+
+
+def excerpts_markdown(passages: Sequence[Passage], excerpts: Mapping[str, str]) -> str:
+    """The top passages' sentences closest to the question, numbered as the answer cites them."""
+    lines = [
+        f'[{n}] <span lang="{html.escape(p.language)}">{escape(excerpts[p.id])}</span> — <i>{escape(p.title)}</i>'
+        for n, p in enumerate(passages, 1)
+        if excerpts.get(p.id)
+    ]
+    return "#### What the guidelines say\n\n" + "\n\n".join(lines) if lines else ""
 
 
 def answer_markdown(answer: Answer) -> str:
