@@ -15,7 +15,7 @@ from coach.critic import CriticModel, load_critic_model
 from coach.critique import LearnedCritic
 from coach.embeddings import Embedder, shared_embedder
 from coach.errors import InputError, KnowledgeError
-from coach.facts import mask_pii
+from coach.facts import mask_pii, unmask
 from coach.feedback import overall_score
 from coach.index import PassageStore
 from coach.json_critic import (
@@ -440,6 +440,29 @@ class Coach:
     def _prompt_version(self, *names: str) -> str:
         versions = [self._prompt(name).version for name in names]
         return "+".join([*versions, self.rubric.version])
+
+    def suggest_stream(self, draft: str, critique: Critique, customer_message: str | None = None) -> Iterator[str]:
+        """One sentence the agent can paste for the critique's top issues, in the draft's language, as it grows.
+
+        Each value replaces the previous one. Comes after the critique (which never waits for it); nothing
+        when the critique found no issue. LLM failures raise ``LLMError`` with a readable message.
+        """
+        from coach.suggestions import suggest_stream
+
+        draft, customer = self._check_inputs(draft, customer_message)
+        if not critique.issues:
+            return
+        masked_draft, masked_customer, pii = self._masked(draft, customer)
+        for sentence in suggest_stream(
+            self.llm,
+            self._prompt("suggest"),
+            masked_draft,
+            masked_customer,
+            critique.issues,
+            critique.language,
+            system=self._prompt("writer"),
+        ):
+            yield unmask(sentence, pii)
 
     # ------------------------------------------------------------------ rewrite (coach/rewriting.py)
 

@@ -21,6 +21,8 @@ def critique_text(critique: Critique) -> str:
     for n, issue in enumerate(critique.issues, 1):
         lines.append(
             f'{n}. [{issue.severity}] {issue.name or issue.criterion}: "{issue.quote}" ({issue.start}-{issue.end})'
+            if issue.kind == "said"
+            else f"{n}. [{issue.severity}] {issue.name or issue.criterion}: missing (belongs at {issue.start})"
         )
         lines.append(f"   {issue.explanation}")
         if issue.suggestion:

@@ -1,7 +1,7 @@
 """End-to-end: the web app in a real headless Chromium (Debian's `chromium`, driven by Playwright).
 
 Every test runs against the fake OpenAI server of tests/fake_openai.py, not the real model: it answers
-the scorer's Yes/No questions (a rudeness detector) and gives fixed text for answers. Playwright never
+fixed text for the suggested sentence, rewrites and answers (the critic is the learned one, no LLM). Playwright never
 downloads a browser here: it launches the system chromium by path. Each test saves a full-page
 screenshot under `artifacts/browser/` (gitignored) for people to look at.
 """
@@ -95,20 +95,37 @@ def test_critique_highlights_the_problem_and_cites_guidelines(page) -> None:
     assert issues.locator("details[open] blockquote").first.inner_text().strip()
 
 
-def test_cancel_stops_a_slow_critique(page, served: tuple[str, Behaviour]) -> None:
-    """Fake OpenAI server, slowed to 1 s per Yes/No question: live status, then Cancel stops the LLM calls."""
+def test_scores_come_before_any_llm_text(page, served: tuple[str, Behaviour]) -> None:
+    """Fake OpenAI server, slowed to 4 s before it answers: the learned critic's scores and issues are on the
+    page while the suggested sentence is still being written, and the sentence streams in after them."""
     _, behaviour = served
-    behaviour.delay_s = 1.0
+    behaviour.delay_s = 4.0
+    try:
+        asked = len(behaviour.requests)
+        page.locator("#draft textarea").fill("We can't do anything about your parcel, it's the courier's fault.")
+        page.locator("#critique-button").click()
+        page.locator("#scores", has_text="criterion").wait_for()
+        assert page.locator("#issues").inner_text().strip(), "issues are shown with the scores"
+        suggestion = page.locator("#suggestion").inner_text()
+        assert "Suggested sentence:" not in suggestion, "no LLM text may come before the scores"
+        page.locator("#suggestion", has_text="Suggested sentence:").wait_for()
+        assert len(behaviour.requests) > asked, "the sentence came from the LLM, after the scores"
+    finally:
+        behaviour.delay_s = 0.0
+
+
+def test_cancel_stops_a_slow_suggestion(page, served: tuple[str, Behaviour]) -> None:
+    """Fake OpenAI server, slowed to 3 s: Cancel while the suggested sentence is written keeps the scores."""
+    _, behaviour = served
+    behaviour.delay_s = 3.0
     try:
         page.locator("#draft textarea").fill("We can't do anything about your parcel, it's the courier's fault.")
         page.locator("#critique-button").click()
-        page.locator("#status", has_text="checking the rubric").wait_for()
+        page.locator("#suggestion", has_text="Writing a suggested sentence").wait_for()
         page.locator("#cancel-button").click()
         page.locator("#status", has_text="Cancelled").wait_for()
-        asked = len(behaviour.requests)
-        page.wait_for_timeout(3000)
-        assert len(behaviour.requests) <= asked + 1, "no new LLM questions after Cancel (one may be in flight)"
-        assert page.locator("#draft-highlight .token.highlighted").count() == 0
+        page.wait_for_timeout(5000)
+        assert "Suggested sentence:" not in page.locator("#suggestion").inner_text()
     finally:
         behaviour.delay_s = 0.0
 

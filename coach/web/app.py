@@ -90,22 +90,40 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                     continue
                 critique = event.result
                 segments, colours = render.highlight_draft(draft, critique)
-                yield (
+                shown = (
                     render.progress_markdown(event),
                     render.passages_markdown(critique.passages),
                     passages,
                     render.verdict(critique),
                     gr.HighlightedText(value=[*segments], color_map=colours, visible=True),
-                    render.issues_markdown(critique),
+                    render.issues_markdown(critique, len(draft)),
                     render.scores_markdown(critique),
                     render.strengths_markdown(critique),
                 )
+                yield (*shown, "")
+                yield from suggestion_view(coach, draft, customer, critique, shown)
     except CoachError as exc:
         yield (render.error_markdown(str(exc)), "", gr.Accordion(), *_empty_critique())
 
 
+def suggestion_view(
+    coach: Coach, draft: str, customer: str, critique: Critique, shown: tuple[Any, ...]
+) -> Iterator[tuple[Any, ...]]:
+    """After the scores are on the page: the LLM's suggested sentence for the top issues, as it is written."""
+    if not critique.issues:
+        return
+    yield (*shown, render.suggestion_markdown("", writing=True))
+    try:
+        sentence = ""
+        for sentence in coach.suggest_stream(draft, critique, customer or None):
+            yield (*shown, render.suggestion_markdown(sentence, writing=True))
+        yield (*shown, render.suggestion_markdown(sentence, writing=False))
+    except CoachError as exc:
+        yield (*shown, render.error_markdown(f"No suggested sentence: {exc}"))
+
+
 def _empty_critique() -> tuple[Any, ...]:
-    return "", gr.HighlightedText(value=None, visible=False), "", "", ""
+    return "", gr.HighlightedText(value=None, visible=False), "", "", "", ""
 
 
 def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
@@ -264,6 +282,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
             highlight = gr.HighlightedText(
                 label="Your draft, problems highlighted", elem_id="draft-highlight", visible=False
             )
+            suggestion = gr.Markdown(elem_id="suggestion")
             with gr.Row():
                 with gr.Column(scale=3):
                     issues = gr.Markdown(elem_id="issues")
@@ -351,7 +370,7 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         def score_file(path: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:  # noqa: B008
             yield from batch_view(coach, path, progress)
 
-        critique_outputs = [status, passages, passages_box, verdict, highlight, issues, scores, strengths]
+        critique_outputs = [status, passages, passages_box, verdict, highlight, issues, scores, strengths, suggestion]
         critiquing = critique_button.click(critique, [customer, draft], critique_outputs, **llm)
         rewrite_outputs = [status, passages, rewrite_box, rewrite_warnings, rewrite_text, diff, changes]
         rewriting = rewrite_button.click(rewrite, [customer, draft], rewrite_outputs, **llm)

@@ -114,7 +114,16 @@ def cited_passages(ids: Iterable[str], passages: Sequence[Passage]) -> list[Pass
     return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
 
 
-def issues_markdown(critique: Critique) -> str:
+def missing_where(issue: Issue, draft_length: int | None) -> str:
+    """Where a missing part belongs, in words."""
+    if issue.start == 0:
+        return "add it at the start"
+    if draft_length is not None and issue.start >= draft_length:
+        return "add it at the end"
+    return f"add it at character {issue.start}"
+
+
+def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
     """Each issue: the quoted span, why it is a problem, what to write instead, and the passages it rests on."""
     if not critique.issues:
         return "### ✓ No problems found\nNothing in the draft breaks the guidelines coach checks."
@@ -123,7 +132,7 @@ def issues_markdown(critique: Critique) -> str:
         badge = f'<span class="severity severity-{issue.severity}">{issue.severity}</span>'
         lines = [
             f"### {number}. {escape(issue_label(issue))} {badge}",
-            f"> {escape(issue.quote)}",
+            f"> {escape(issue.quote)}" if issue.kind == "said" else f"*Missing: {missing_where(issue, draft_length)}*",
             "",
             escape(issue.explanation),
         ]
@@ -333,3 +342,11 @@ def batch_summary_markdown(summary: BatchSummary) -> str:
     lines += [f"- failed ×{count}: {escape(message)}" for message, count in list(summary.errors.items())[:5]]
     lines += [f"- note: {escape(note)}" for note in summary.notes]
     return "\n".join(lines)
+
+
+def suggestion_markdown(sentence: str, *, writing: bool) -> str:
+    """The LLM's suggested sentence for the top issues; marked as being written until it is done."""
+    if not sentence:
+        return "*Writing a suggested sentence…*" if writing else ""
+    label = "Suggested sentence (being written…)" if writing else "Suggested sentence"
+    return f"**{label}:** {escape(sentence)}"
