@@ -128,6 +128,8 @@ class Coach:
         self._store: PassageStore | None = None
         self._retriever: Retriever | None = None
         self._open_lock = threading.RLock()  # lazily opened parts are shared by the app's and batch's threads
+        # Kept versions, the audit log and the knowledge base's lock; made here (no I/O) so every thread shares it.
+        self.versions = VersionStore(self.settings.data_dir)
         self._index_checked = False
         self._llm: LLMProvider | None = None
         self._json_modes = JsonModes()
@@ -215,7 +217,7 @@ class Coach:
         """Build the index on first use if it is empty (e.g. a fresh install or a wiped store)."""
         if self._index_checked:
             return
-        with self._open_lock:
+        with self.versions.lock, self._open_lock:  # the order every change takes them in
             if self._index_checked:
                 return
             if self.store.count() == 0:
@@ -251,11 +253,6 @@ class Coach:
                 limit=limit,
             )
         return stripped
-
-    @functools.cached_property
-    def versions(self) -> VersionStore:
-        """Kept versions of the guideline documents, the audit log and the knowledge base's lock."""
-        return VersionStore(self.settings.data_dir)
 
     def _upload(self, filename: str, content: bytes) -> tuple[str, bytes]:
         """A checked upload: its file name and its text as it will be written (UTF-8, ``\\n`` line ends)."""
