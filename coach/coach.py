@@ -86,17 +86,18 @@ ASK_TOKENS = 400
 ResultT = TypeVar("ResultT", Critique, Rewrite, Answer)
 
 
-def _document_bytes(documents: list[Document], skipped: dict[str, str]) -> dict[str, bytes]:
-    """The bytes of each readable document by file name (one that vanished since it was read counts as gone)."""
-    current = {}
+def _with_bytes(documents: list[Document], skipped: dict[str, str]) -> tuple[list[Document], dict[str, bytes]]:
+    """The documents still readable, and their bytes by file name (one that vanished since is skipped)."""
+    readable, current = [], {}
     for doc in documents:
-        if doc.path is None:
-            continue
+        assert doc.path is not None  # read from the folder
         try:
             current[doc.path.name] = doc.path.read_bytes()
         except OSError as exc:
             skipped[doc.path.name] = f"cannot be read ({exc.strerror})"
-    return current
+            continue
+        readable.append(doc)
+    return readable, current
 
 
 def _retrieved(passages: list[Passage], clock: Clock) -> Progress:
@@ -204,7 +205,7 @@ class Coach:
         """
         with self.versions.lock:
             documents, skipped = self.load_documents()
-            current = _document_bytes(documents, skipped)
+            documents, current = _with_bytes(documents, skipped)
             self.versions.keep_folder_changes(current, user or default_user())
             report = self.store.sync(documents, skipped)
             self.versions.set_indexed(current)
@@ -273,13 +274,20 @@ class Coach:
         return describe_change(name, target.read_bytes() if target.is_file() else None, data)
 
     def add_document(
-        self, filename: str, content: bytes, *, replace: bool = False, user: str | None = None
+        self,
+        filename: str,
+        content: bytes,
+        *,
+        replace: bool = False,
+        base_sha256: str | None = None,
+        user: str | None = None,
     ) -> IndexReport:
         """Validate a guideline file, save it into the knowledge folder and index it at once.
 
         A file whose name exists with other content is a new version: without ``replace=True`` nothing
         changes and ``NewVersionError`` carries the change (see ``preview_document``); with it, the old
-        version goes into the history first.
+        version goes into the history first. A page that previewed the change passes the previewed
+        ``change.before_sha256`` as ``base_sha256``: if the document changed since, it is asked again.
         """
         name, data = self._upload(filename, content)
         target = self.settings.knowledge_dir / name
@@ -289,7 +297,7 @@ class Coach:
                 return self.index(user=user)
             kept = None
             if old is not None:
-                if not replace:
+                if not replace or (base_sha256 is not None and base_sha256 != sha256_of(old)):
                     change = describe_change(name, old, data)
                     raise NewVersionError(
                         f"{name} exists: this upload is a new version ({change.summary()}); "

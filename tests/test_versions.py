@@ -104,6 +104,16 @@ def test_an_upload_with_an_existing_name_is_a_new_version_kept_only_on_confirm(s
 
 
 @pytest.mark.slow
+def test_a_confirm_based_on_a_stale_preview_is_asked_again(small: Coach) -> None:
+    preview = small.preview_document(REFUNDS, V2.encode())
+    small.add_document(REFUNDS, V3.encode(), replace=True)  # someone else, between preview and confirm
+    with pytest.raises(NewVersionError) as again:
+        small.add_document(REFUNDS, V2.encode(), replace=True, base_sha256=preview.before_sha256)
+    assert again.value.change.before_sha256 == sha256_of(V3.encode())
+    assert (small.settings.knowledge_dir / REFUNDS).read_text(encoding="utf-8") == V3
+
+
+@pytest.mark.slow
 def test_revert_brings_the_old_passages_back_into_search(small: Coach) -> None:
     small.add_document(REFUNDS, V2.encode(), replace=True)
     report = small.revert_document(REFUNDS)  # the previous version: V1
