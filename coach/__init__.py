@@ -12,6 +12,7 @@ from coach.errors import (
     KnowledgeError,
     LLMError,
     ModelIntegrityError,
+    NewVersionError,
 )
 from coach.models import (
     Answer,
@@ -27,13 +28,18 @@ from coach.models import (
     Usage,
 )
 from coach.settings import Settings
+from coach.versions import AuditEntry, DocumentChange, DocumentInfo, DocumentVersion, PassageChange
 
 __all__ = [
     "Answer",
+    "AuditEntry",
     "Change",
     "Citation",
     "Coach",
     "Critique",
+    "DocumentChange",
+    "DocumentInfo",
+    "DocumentVersion",
     "Issue",
     "Progress",
     "Rewrite",
@@ -47,6 +53,8 @@ __all__ = [
     "KnowledgeError",
     "LLMError",
     "ModelIntegrityError",
+    "NewVersionError",
+    "PassageChange",
     "Passage",
     "Settings",
 ]

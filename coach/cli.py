@@ -8,9 +8,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from coach.coach import Coach
-from coach.errors import CoachError, InputError
+from coach.errors import CoachError, InputError, NewVersionError
 from coach.models import Answer, Critique, Passage, Rewrite
 from coach.text_report import render_text
 
@@ -60,11 +61,30 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train-critic", help="fit the learned critic on labelled drafts (deterministic)")
     train.add_argument("--data", default="training/drafts.jsonl", help="labelled drafts (JSONL, see training/)")
     train.add_argument("--output", default=None, help="model file to write (default: the prompts folder's)")
+    _add_docs_parser(commands)
 
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
     return parser
+
+
+def _add_docs_parser(commands: Any) -> None:
+    docs = commands.add_parser("docs", help="guideline documents: list, history, add, revert, remove")
+    actions = docs.add_subparsers(dest="docs_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the documents now, with their number of kept versions")
+    history = actions.add_parser("history", help="the kept versions of a document and its audit log")
+    history.add_argument("name", help="file name in the knowledge folder, e.g. en-refunds.md")
+    add = actions.add_parser("add", help="add a document; an existing name shows the change unless --replace")
+    add.add_argument("file")
+    add.add_argument("--replace", action="store_true", help="confirm a new version (the old one is kept)")
+    revert = actions.add_parser("revert", help="bring back a kept version (default: the previous one)")
+    revert.add_argument("name")
+    revert.add_argument("version", nargs="?", type=int, default=None)
+    remove = actions.add_parser("remove", help="remove a document (it stays in the history)")
+    remove.add_argument("name")
+    for action in (add, revert, remove):
+        action.add_argument("--user", default=None, help="who makes the change, for the audit log (default: OS user)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         return _evaluate(coach, args)
     if args.command == "train-critic":
         return _train_critic(args)
+    if args.command == "docs":
+        return _docs(coach, args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -141,6 +163,45 @@ def _train_critic(args: argparse.Namespace) -> int:
         f"false issues per good draft {figures['false_per_good']:.2f}"
     )
     return 0
+
+
+def _docs(coach: Coach, args: argparse.Namespace) -> int:
+    """``coach docs ...``: thin calls to the Coach's document methods."""
+    if args.docs_command == "list":
+        for doc in coach.documents():
+            what = doc.problem or f"{doc.id} ({doc.language}) {doc.title}"
+            print(f"{doc.name}  {doc.sha256[:12]}  {doc.size:>7} B  {doc.versions} kept  {what}")
+        return 0
+    if args.docs_command == "history":
+        for kept in coach.document_history(args.name):
+            print(f"version {kept.version}  {kept.saved_at:%Y-%m-%d %H:%M:%S}Z  {kept.sha256[:12]}  {kept.size} B")
+        for entry in coach.audit_log(args.name):
+            hashes = f"{(entry.before_sha256 or '-')[:12]} -> {(entry.after_sha256 or '-')[:12]}"
+            print(f"{entry.at:%Y-%m-%d %H:%M:%S}Z  {entry.user}  {entry.action}  {hashes}  {entry.detail}".rstrip())
+        return 0
+    if args.docs_command == "add":
+        path = Path(args.file)
+        content = _read_bytes(path)
+        try:
+            report = coach.add_document(path.name, content, replace=args.replace, user=args.user)
+        except NewVersionError as exc:
+            print(f"{exc}\n(rerun with --replace to confirm)", file=sys.stderr)
+            for change in exc.change.passages:
+                print(f"  {change.kind}: {change.passage_id}", file=sys.stderr)
+            return EXIT_ERROR
+    elif args.docs_command == "revert":
+        report = coach.revert_document(args.name, args.version, user=args.user)
+    else:
+        report = coach.remove_document(args.name, user=args.user)
+    print(report.summary())
+    return 0
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field="file") from exc
 
 
 def _read_draft(path: str) -> str:

@@ -3,6 +3,7 @@
 CoachError
 ├── InputError            bad user input (empty or oversized text, bad file)
 ├── KnowledgeError        a guideline document cannot be read or has no text
+├── NewVersionError       an upload would replace a document: confirm it (carries the change)
 ├── IndexStoreError       the Chroma store is unreachable or unusable
 └── LLMError              the LLM failed after bounded retries
     ├── ModelIntegrityError   embedded weights missing or failing their sha256
@@ -10,6 +11,11 @@ CoachError
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coach.versions import DocumentChange
 
 
 class CoachError(Exception):
@@ -31,6 +37,14 @@ class KnowledgeError(CoachError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class NewVersionError(CoachError):
+    """An upload whose name exists: a new version, kept only when the caller confirms (``replace=True``)."""
+
+    def __init__(self, message: str, *, change: DocumentChange) -> None:
+        super().__init__(message)
+        self.change = change
 
 
 class IndexStoreError(CoachError):

@@ -15,7 +15,8 @@ from coach.critic import logit
 from coach.models import Issue, Score, Severity
 from coach.prompts import Rubric
 
-MAX_CITED = 3  # chosen on eval/queries.jsonl: issue citations cover 0.56 of labelled principles with 2, 0.65 with 3, 0.67 with 4
+# Chosen on eval/queries.jsonl: issue citations cover 0.56 of labelled principles with 2, 0.65 with 3, 0.67 with 4.
+MAX_CITED = 3
 MAX_STRENGTHS = 3
 SEVERITY_RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
 SHORT_LINE_CHARS = 40  # a first/last line this short is a greeting or a sign-off

@@ -20,10 +20,14 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_public_api_is_what_the_readme_documents():
     assert set(coach.__all__) == {
         "Answer",
+        "AuditEntry",
         "Change",
         "Citation",
         "Coach",
         "Critique",
+        "DocumentChange",
+        "DocumentInfo",
+        "DocumentVersion",
         "Issue",
         "Progress",
         "Rewrite",
@@ -37,7 +41,9 @@ def test_public_api_is_what_the_readme_documents():
         "KnowledgeError",
         "LLMError",
         "ModelIntegrityError",
+        "NewVersionError",
         "Passage",
+        "PassageChange",
         "Settings",
     }
     for name in (
@@ -49,6 +55,9 @@ def test_public_api_is_what_the_readme_documents():
         "coach.rewrite(",
         "coach.ask(",
         "coach.critique_stream(",
+        "coach.add_document(",
+        "coach.revert_document(",
+        "coach docs revert",
     ):
         assert name in README
 

@@ -197,7 +197,7 @@ def upload_view(coach: Coach, path: str | None) -> tuple[str, list[list[str]]]:
         return "", documents_view(coach)
     name = Path(path).name
     try:
-        report = coach.add_document(name, Path(path).read_bytes())
+        report = coach.add_document(name, Path(path).read_bytes(), replace=True)  # old version kept in history
     except CoachError as exc:
         return render.error_markdown(f"{name} was not added: {exc}"), documents_view(coach)
     return render.report_markdown(name, report), documents_view(coach)
