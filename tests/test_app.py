@@ -229,12 +229,12 @@ def served(
 
 
 def test_critique_streams_passages_then_highlighted_cited_issues(served) -> None:
-    """Uses the fake OpenAI server (rudeness detector), not the real model."""
+    """Uses the fake OpenAI server (for the suggested sentence), not the real model."""
     client, _, _ = served
     job = client.submit(CUSTOMER, RUDE_DRAFT, api_name="/critique")
     events = list(job)
     assert "passages found" in events[0][0] and "<details>" in events[0][1], "passages come before the LLM"
-    status, _, verdict, highlight, issues, scores, _ = job.result()  # layout outputs are not returned
+    status, _, verdict, highlight, issues, scores, _, suggestion = job.result()  # layout outputs are not returned
     assert status.startswith("✓")
     assert "/ 5" in verdict
     tokens = highlight["value"]  # an update: the colours change with the labels
@@ -242,6 +242,7 @@ def test_critique_streams_passages_then_highlighted_cited_issues(served) -> None
     assert labelled and all(item["token"] in RUDE_DRAFT for item in labelled)
     assert "<details>" in issues and "<blockquote lang=" in issues
     assert "| criterion | score | why |" in scores
+    assert suggestion.startswith("**Suggested sentence:**"), "the LLM's sentence comes last, after the scores"
 
 
 def test_errors_reach_the_page_as_one_readable_line(served) -> None:
@@ -253,19 +254,22 @@ def test_errors_reach_the_page_as_one_readable_line(served) -> None:
     assert status.startswith("✗ **draft is 9,000 characters")
     behaviour.status = 503
     try:
-        status, *_ = client.predict("", "We cannot help you with this, sorry.", api_name="/critique")
+        status, *_, suggestion = client.predict("", "We cannot help you with this, sorry.", api_name="/critique")
     finally:
         behaviour.status = 200
-    assert status.startswith("✗ **") and "Traceback" not in status
+    assert not status.startswith("✗"), "the learned critique needs no LLM: it stands when the LLM fails"
+    assert suggestion.startswith("✗ **No suggested sentence") and "Traceback" not in suggestion
+    assert suggestion.count("\n") == 0, "one line"
 
 
 def test_a_slow_critique_does_not_hold_up_searches(served) -> None:
-    """Uses the fake OpenAI server, slowed to 1 s per request: searches run in their own queue."""
+    """Uses the fake OpenAI server, slowed to 3 s per request (the suggested sentence after the scores): searches
+    run in their own queue."""
     client, _, behaviour = served
-    behaviour.delay_s = 1.0
+    behaviour.delay_s = 3.0
     try:
         critique = client.submit("", "We can't do anything, it's the courier's fault.", api_name="/critique")
-        while not critique.outputs():  # passages shown: the LLM questions have begun
+        while not critique.outputs():  # scores shown: the suggested sentence is being written
             time.sleep(0.1)
         started = time.perf_counter()
         message, rows = client.predict("refund delayed", 3, api_name="/search")
