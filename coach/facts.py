@@ -145,7 +145,7 @@ _GREETING = (
     r"|привет|γεια\s+σας|αγαπητ[έή]|сәлеметсіз\s+бе|сәлем|сайн\s+байна\s+уу|сайн\s+уу)"
 )
 _NAME_AFTER_GREETING = re.compile(
-    rf"(?<!\w){_GREETING}\s*,?\s+(?:(?P<title>Mrs|Mr|Ms|Miss|Mx|Dr|Prof)\.?\s+)?"
+    rf"(?<!\w){_GREETING}[ \t]*,?[ \t]+(?:(?P<title>Mrs|Mr|Ms|Miss|Mx|Dr|Prof)\.?[ \t]+)?"
     r"(?P<names>[^\W\d_]+(?:['’-][^\W\d_]+)*(?: [^\W\d_]+(?:['’-][^\W\d_]+)*)?)"
 )
 _NOT_NAMES = {"Customer", "Client", "Sir", "Madam", "Team", "Friend", "Friends", "User", "All", "Everyone", "There"}

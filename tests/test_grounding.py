@@ -401,3 +401,9 @@ def test_text_too_short_to_judge_passes(text: str) -> None:
 def test_min_chars_sets_what_is_too_short() -> None:
     assert not language_matches("Спасибо за ожидание!", "en", min_chars=10)
     assert language_matches("Спасибо за ожидание!", "en", min_chars=50)
+
+
+def test_a_greeting_alone_on_its_line_names_nobody() -> None:
+    """'Hi,' then a blank line: the next line's first word ("I'm") is not the customer's name."""
+    assert not any("I'm" in str(fact) for fact in extract_facts("Hi,\n\nI'm sorry for the delay."))
+    assert "Anna" in str(extract_facts("Hi Anna, sorry for the delay."))
