@@ -21,10 +21,10 @@ from coach.embeddings import Embedder, Vectors
 from coach.generation import Reply, clean_text, complete_sentences, stream_reply
 from coach.knowledge import split_sentences
 from coach.language import detect_language, language_matches, language_name
+from coach.llm import chat_messages
 from coach.models import Answer, Citation, Grounding, Passage, Progress, Usage
 from coach.progress import Clock, done_event, retrieved_event
 from coach.prompts import PromptTemplate, load_prompt
-from coach.structured import chat_messages
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 PROMPT_PASSAGES = 4

@@ -37,7 +37,7 @@ from coach.knowledge import (
     read_document,
 )
 from coach.language import detect_language, language_name
-from coach.llm import LLMProvider, LLMStatus
+from coach.llm import LLMProvider, LLMStatus, chat_messages
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, final_result, while_running
 from coach.prompts import PromptTemplate, Rubric, load_prompt, load_rubric
@@ -570,10 +570,8 @@ class Coach:
         )
 
     def _messages(self, language: str, prompt: str) -> list[Any]:
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         system = self._prompt("system").render(language_name=language_name(language))
-        return [SystemMessage(system), HumanMessage(prompt)]
+        return chat_messages(system, prompt)
 
     def _masked(self, draft: str, customer: str | None) -> tuple[str, str | None, dict[str, str]]:
         """Draft and message as the LLM may see them, and the placeholders to restore (COACH_REDACT_PII).

@@ -143,6 +143,21 @@ class LLMProvider:
             self._models.clear()
 
 
+def chat_messages(system: str, *turns: str) -> list[Any]:
+    """A system message, then the turns alternating user / assistant (the user speaks first)."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    kinds = (HumanMessage, AIMessage)
+    return [SystemMessage(system), *(kinds[n % 2](turn) for n, turn in enumerate(turns))]
+
+
+def follow_up(answer: str, request: str) -> list[Any]:
+    """The model's previous answer and the user's next request, to append to a conversation."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    return [AIMessage(answer), HumanMessage(request)]
+
+
 def invoke_chat(chat_model: Any, messages: list[Any]) -> Any:
     """One chat call; any failure of the client becomes an ``LLMError`` naming what went wrong."""
     try:

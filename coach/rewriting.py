@@ -16,10 +16,11 @@ from typing import Any
 from coach.facts import FactChanges, fact_changes, unmask
 from coach.generation import Reply, clean_text, complete_sentences, estimate_tokens, stream_reply
 from coach.language import detect_language, language_matches, language_name
+from coach.llm import chat_messages
 from coach.models import Change, Critique, Grounding, Issue, Passage, Progress, Rewrite, Usage
 from coach.progress import Clock, done_event, final_result, retrieved_event, while_running
 from coach.prompts import PromptTemplate, Rubric, load_prompt
-from coach.structured import Partial, chat_messages
+from coach.structured import Partial
 
 MAX_FIXES = 3  # a 1.5B model follows about three instructions; the critique lists the worst first
 MAX_EXCERPTS = 3

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from coach.errors import InvalidModelOutput, LLMError
-from coach.llm import invoke_chat, map_llm_exception
+from coach.llm import follow_up, invoke_chat, map_llm_exception
 from coach.models import Usage
 from coach.prompts import PromptTemplate
 
@@ -130,8 +130,6 @@ def generate_json(
     Soft problems (``call.prefer``) earn the repair attempt but not an error: after it, the better of
     the two usable answers (fewer soft problems, the first on a tie) is returned.
     """
-    from langchain_core.messages import AIMessage, HumanMessage
-
     raw, finish = _ask(chat_model, messages, call, modes, usage, partial)
     first, hard, soft = _problems(raw, finish, call)
     if not hard and not soft:
@@ -139,7 +137,7 @@ def generate_json(
     log.info("invalid %s answer (%s); asking for a repair", call.name, "; ".join(hard + soft))
     usage.repairs += 1
     repair = call.repair.render(error="\n".join(f"- {p}" for p in hard + soft), previous=raw[:4000])
-    raw, finish = _ask(chat_model, [*messages, AIMessage(raw), HumanMessage(repair)], call, modes, usage, partial)
+    raw, finish = _ask(chat_model, [*messages, *follow_up(raw, repair)], call, modes, usage, partial)
     second, hard_after, soft_after = _problems(raw, finish, call)
     if not hard_after and (hard or len(soft_after) < len(soft)):
         return second  # type: ignore[return-value]
@@ -197,11 +195,3 @@ def stream_chat(chat_model: Any, messages: list[Any], partial: Partial) -> Any:
     if merged is None:
         raise LLMError("the LLM server sent an empty stream")
     return merged
-
-
-def chat_messages(system: str, *turns: str) -> list[Any]:
-    """A system message, then the turns alternating user / assistant (the user speaks first)."""
-    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-
-    kinds = (HumanMessage, AIMessage)
-    return [SystemMessage(system), *(kinds[n % 2](turn) for n, turn in enumerate(turns))]

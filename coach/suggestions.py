@@ -11,11 +11,10 @@ from collections.abc import Iterator, Sequence
 
 from coach.generation import clean_text, stream_reply
 from coach.language import language_name
-from coach.llm import LLMProvider
+from coach.llm import LLMProvider, chat_messages
 from coach.models import Issue
 from coach.progress import Clock
 from coach.prompts import PromptTemplate, load_prompt
-from coach.structured import chat_messages
 
 MAX_ISSUES = 2
 SUGGESTION_TOKENS = 90  # one sentence, even in Greek (~1.2 characters per token)
