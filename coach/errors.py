@@ -7,7 +7,8 @@ CoachError
 ├── IndexStoreError       the Chroma store is unreachable or unusable
 └── LLMError              the LLM failed after bounded retries
     ├── ModelIntegrityError   embedded weights missing or failing their sha256
-    └── InvalidModelOutput    the model's answer failed validation (keeps the raw text)
+    ├── InvalidModelOutput    the model's answer failed validation (keeps the raw text)
+    └── Cancelled             the caller stopped listening, so generation was stopped
 """
 
 from __future__ import annotations
@@ -97,3 +98,7 @@ class InvalidModelOutput(LLMError):
     def transient(self) -> bool:
         """Never: at temperature 0 the same prompt gives the same invalid answer."""
         return False
+
+
+class Cancelled(LLMError):
+    """The caller stopped listening, so generation was stopped."""

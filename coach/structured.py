@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from coach.errors import InvalidModelOutput, LLMError
+from coach.errors import Cancelled, InvalidModelOutput, LLMError
 from coach.llm import follow_up, invoke_chat, map_llm_exception
 from coach.models import Usage
 from coach.prompts import PromptTemplate
@@ -61,10 +61,6 @@ class Partial:
     text: str = ""
     cancelled: bool = False
     updated: threading.Event = field(default_factory=threading.Event)
-
-
-class Cancelled(LLMError):
-    """The caller stopped listening, so generation was stopped."""
 
 
 @dataclass
