@@ -32,7 +32,7 @@ from pathlib import Path
 from bench.common import KNOWLEDGE
 from coach import Coach, Settings
 from coach.batch import evaluate_file
-from coach.batch_io import read_results
+from coach.batch_results import read_results
 from coach.prompts import load_rubric
 
 OPENINGS = [

@@ -2,7 +2,7 @@
 
 ``evaluate`` yields one ``BatchResult`` per row **in order of completion** (each result keeps its input
 ``row`` number, so sort on it for input order). ``evaluate_file`` appends them to a JSONL results file
-as they finish; when an id appears on several lines, the latest line wins (see ``coach.batch_io``).
+as they finish; when an id appears on several lines, the latest line wins (see ``coach.batch_results``).
 
 Transient LLM errors (429, 5xx, timeouts, unreachable server) are retried with exponential backoff and
 jitter, waiting at least the server's ``Retry-After``; a row that still fails is an error row, never a
@@ -16,30 +16,19 @@ import json
 import logging
 import os
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from coach.agreement import BatchSummary, summarize
-from coach.batch_io import (
-    BatchIssue,
-    BatchResult,
-    BatchRow,
-    CriterionResult,
-    ResultWriter,
-    read_input,
-    read_results,
-    repair_results,
-    rows_from_records,
-    write_csv,
-)
+from coach.batch_io import BatchResult, BatchRow, read_input, rows_from_records
+from coach.batch_results import ResultWriter, read_results, repair_results, write_csv
+from coach.batch_rows import Critic, RetryPolicy, critique_row
 from coach.errors import CoachError, InputError, LLMError
-from coach.models import Critique
 from coach.prompts import load_rubric
 
 __all__ = ["BatchProgress", "BatchResult", "BatchRow", "BatchSummary", "RetryPolicy", "evaluate", "evaluate_file"]
@@ -53,27 +42,6 @@ PREPARE_CHUNK = 32  # drafts embedded per call ahead of the workers
 FIRST_CHUNK = 4  # the first call is short so that the first rows start at once
 PREPARE_AHEAD = 2  # chunks embedded and waiting at most
 LLM_DOWN = ("LLMError", "ModelIntegrityError")  # failures of the LLM itself, not of one row's content
-
-
-class Critic(Protocol):
-    """What batch evaluation needs of a Coach."""
-
-    def critique(self, draft: str, customer_message: str | None = None) -> Critique: ...
-
-
-class RetryPolicy(BaseModel):
-    """How transient LLM errors of one row are retried: exponential backoff with jitter, honouring Retry-After."""
-
-    attempts: int = 5
-    base_s: float = 1.0
-    max_s: float = 60.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1``: full jitter, never less than Retry-After."""
-        backoff = min(self.max_s, self.base_s * 2 ** (attempt - 1))
-        if retry_after is not None:
-            return min(self.max_s, retry_after) + random.uniform(0, backoff / 4)
-        return random.uniform(backoff / 2, backoff)
 
 
 class BatchProgress(BaseModel):
@@ -275,74 +243,6 @@ def _work(
             done.put(critique_row(coach, row, retry, stop))
         except BaseException as exc:  # a bug, not a bad row: handed to the main thread, which stops the run
             done.put(exc)
-
-
-def critique_row(coach: Critic, row: BatchRow, retry: RetryPolicy, stop: threading.Event | None = None) -> BatchResult:
-    """One row's result: its critique, or an error row after bounded retries of transient LLM errors."""
-    if row.error is not None:
-        return _error(row, row.error, "InputError", attempts=0)
-    started = time.perf_counter()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            critique = coach.critique(row.draft, row.customer_message)
-        except LLMError as exc:
-            if not exc.transient or attempt >= retry.attempts or (stop is not None and stop.is_set()):
-                return _error(row, _message(exc, attempt), type(exc).__name__, attempt, started)
-            wait = retry.delay(attempt, exc.retry_after)
-            log.info("row %s: %s; retry %d in %.1f s", row.id, exc, attempt, wait)
-            if (stop or threading.Event()).wait(wait):  # a stopped run does not sit out the backoff
-                return _error(row, _message(exc, attempt), type(exc).__name__, attempt, started)
-        except CoachError as exc:
-            return _error(row, str(exc), type(exc).__name__, attempt, started)
-        else:
-            return _success(row, critique, attempt)
-
-
-def _message(exc: LLMError, attempts: int) -> str:
-    return f"{exc} (after {attempts} attempts)" if attempts > 1 else str(exc)
-
-
-def _error(row: BatchRow, message: str, kind: str, attempts: int, started: float | None = None) -> BatchResult:
-    return BatchResult(
-        id=row.id,
-        row=row.row,
-        language=row.language,
-        human=row.human,
-        attempts=attempts,
-        latency_s=round(time.perf_counter() - started, 3) if started is not None else 0.0,
-        error=message,
-        error_type=kind,
-    )
-
-
-def _success(row: BatchRow, critique: Critique, attempts: int) -> BatchResult:
-    return BatchResult(
-        id=row.id,
-        row=row.row,
-        language=critique.language,
-        scores={cid: CriterionResult(score=s.score, reason=s.reason) for cid, s in critique.scores.items()},
-        overall=critique.overall,
-        issues=[
-            BatchIssue(
-                criterion=i.criterion,
-                severity=i.severity,
-                quote=i.quote,
-                start=i.start,
-                end=i.end,
-                passage_ids=i.passage_ids,
-            )
-            for i in critique.issues
-        ],
-        model=critique.model,
-        prompt_version=critique.prompt_version,
-        critic=critique.critic,
-        tokens=critique.usage,
-        latency_s=critique.latency_s,
-        attempts=attempts,
-        human=row.human,
-    )
 
 
 # --------------------------------------------------------------------------- evaluate_file

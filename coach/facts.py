@@ -328,3 +328,19 @@ def unmask(text: str, mapping: dict[str, str]) -> str:
         return text
     pattern = re.compile("|".join(re.escape(name) for name in sorted(mapping, key=len, reverse=True)))
     return pattern.sub(lambda match: mapping[match.group()], text)
+
+
+_SEPARATOR = "\n\u0000\n"  # joins draft and message for masking; no PII pattern spans it
+
+
+def mask_draft(draft: str, customer: str | None) -> tuple[str, str | None, dict[str, str]]:
+    """Draft and message as a remote LLM may see them, and the placeholders to restore.
+
+    Both are masked as one text so a placeholder never stands for two different values.
+    """
+    if customer is None:
+        masked_draft, pii = mask_pii(draft)
+        return masked_draft, None, pii
+    joined, pii = mask_pii(f"{draft}{_SEPARATOR}{customer}")
+    masked_draft, masked_customer = joined.split(_SEPARATOR, 1)
+    return masked_draft, masked_customer, pii

@@ -25,17 +25,8 @@ import pytest
 
 from coach import Coach, Settings
 from coach.batch import BatchProgress, RetryPolicy, _prepared, evaluate, evaluate_file, summary_path
-from coach.batch_io import (
-    BatchResult,
-    BatchRow,
-    ResultWriter,
-    parse_columns,
-    read_input,
-    read_results,
-    repair_results,
-    rows_from_records,
-    stable_id,
-)
+from coach.batch_io import BatchResult, BatchRow, parse_columns, read_input, rows_from_records, stable_id
+from coach.batch_results import ResultWriter, read_results, repair_results
 from coach.embeddings import Embedder
 from coach.errors import InputError, InvalidModelOutput, LLMError
 from coach.models import Critique, Issue, Score, Usage

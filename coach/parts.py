@@ -1,0 +1,128 @@
+"""The parts every pipeline shares (store, retriever, LLM, result cache, documents), each opened once, on first use.
+
+Creating them costs nothing: a Coach is made in a blink and the page's and batch's threads share what opens.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from coach.answers import Answerer, AskPrompts, SentencePicker
+from coach.cache import ResultCache
+from coach.documents import DocumentLibrary
+from coach.embeddings import Embedder
+from coach.index import PassageStore
+from coach.llm import LLMProvider
+from coach.models import Passage
+from coach.progress import Clock
+from coach.prompts import Rubric
+from coach.retrieval import RetrievalConfig, Retriever
+from coach.rewriting import Judge, Mask, RewritePrompts, Rewriter
+from coach.settings import Settings
+from coach.versions import VersionStore
+
+CRITIQUE_K = 5
+
+
+class Parts:
+    """The lazily opened parts of one Coach, and the searches its pipelines run on them."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, retrieval: RetrievalConfig | None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._retrieval_config = retrieval
+        self._store: PassageStore | None = None
+        self._retriever: Retriever | None = None
+        self._llm: LLMProvider | None = None
+        self._results: ResultCache | None = None
+        self.lock = threading.RLock()  # lazily opened parts are shared by the app's and batch's threads
+        # Kept versions, the audit log and the knowledge base's lock; made here (no I/O) so every thread shares it.
+        self.versions = VersionStore(settings.data_dir)
+        self.library = DocumentLibrary(settings, self.versions, lambda: self.store, self.lock)
+
+    @property
+    def store(self) -> PassageStore:
+        """The passage store (opened lazily)."""
+        with self.lock:
+            if self._store is None:
+                self._store = PassageStore(
+                    self.embedder,
+                    path=None if self.settings.chroma_url else self.settings.resolved_index_dir,
+                    url=self.settings.chroma_url,
+                    collection=self.settings.collection,
+                )
+            return self._store
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over the store."""
+        with self.lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.store, self.embedder, self._retrieval_config)
+            return self._retriever
+
+    @property
+    def llm(self) -> LLMProvider:
+        """The LLM connection (the embedded server starts only when first needed)."""
+        with self.lock:
+            if self._llm is None:
+                self._llm = LLMProvider(self.settings)
+            return self._llm
+
+    @property
+    def results(self) -> ResultCache:
+        """The on-disk cache of finished results (``<data_dir>/cache.sqlite3``)."""
+        with self.lock:
+            if self._results is None:
+                self._results = ResultCache.in_data_dir(self.settings.data_dir)
+            return self._results
+
+    def close(self) -> None:
+        """Stop what was started (the embedded LLM server) and close the cache."""
+        if self._llm is not None:
+            self._llm.close()
+        if self._results is not None:
+            self._results.close()
+            self._results = None
+
+    def retrieve(self, text: str, clock: Clock) -> tuple[Any, list[Passage]]:
+        """A draft's vector and the passages a critique rests on, timed as the ``retrieval`` stage."""
+        self.library.ensure_index()
+        with clock.stage("retrieval"):
+            vector = self.retriever.text_vector(text)
+            passages = self.retriever.search(text, CRITIQUE_K, vector=vector)
+        return vector, passages
+
+    def search_draft(self, text: str) -> list[Passage]:
+        """The passages a rewrite rests on."""
+        self.library.ensure_index()
+        return self.retriever.search(text, CRITIQUE_K)
+
+    def question_vector(self, text: str) -> Any:
+        """A question's vector, once the index is there."""
+        self.library.ensure_index()
+        return self.retriever.text_vector(text)
+
+    def rewriter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Rewriter:
+        """The rewrite pipeline over these parts."""
+        return Rewriter(
+            search=self.search_draft,
+            chat_model=lambda **options: self.llm.chat_model(**options),
+            model_name=lambda: self.llm.endpoint().model,
+            prompts=RewritePrompts.load(self.settings.prompts_dir),
+            rubric=rubric,
+            judge=judge,
+            mask=mask,
+        )
+
+    def answerer(self) -> Answerer:
+        """The ask pipeline over these parts."""
+        return Answerer(
+            vector=self.question_vector,
+            search=lambda text, vector: self.retriever.search(text, CRITIQUE_K, vector=vector),
+            picker=SentencePicker(self.embedder),
+            chat_model=lambda **options: self.llm.chat_model(**options),
+            model_name=lambda: self.llm.endpoint().model,
+            prompts=AskPrompts.load(self.settings.prompts_dir),
+        )
