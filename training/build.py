@@ -16,17 +16,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from coach.prompts import load_rubric
+
 HERE = Path(__file__).resolve().parent
-CRITERIA = (
-    "acknowledgement_empathy",
-    "apology_ownership",
-    "listening_clarifying",
-    "solution_alternatives",
-    "expectations_timeframe",
-    "clear_positive_wording",
-    "followup_thanks",
-    "calm_professional_tone",
-)
+CRITERIA = load_rubric().ids  # the rubric's criteria, in its order
 
 
 def verdict(label: object, text: str) -> dict[str, object]:
