@@ -24,6 +24,7 @@ from coach.models import (
     Passage,
     Progress,
     Rewrite,
+    RunRecord,
     Score,
     Usage,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Issue",
     "Progress",
     "Rewrite",
+    "RunRecord",
     "Score",
     "Usage",
     "CoachError",

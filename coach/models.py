@@ -124,24 +124,30 @@ class Issue(BaseModel):
     passage_ids: list[str] = Field(default_factory=list, description="Ids among the critique's passages.")
 
 
-class Critique(BaseModel):
-    """Feedback on a draft: per-criterion scores, grounded issues, strengths, and what it rests on."""
+class RunRecord(BaseModel):
+    """What every result carries about how it was made: the passages it rests on, what the checks removed,
+    the model and prompt version, the LLM's cost and the time per stage. Critique, Rewrite and Answer extend it."""
 
-    language: str
-    scores: dict[str, Score] = Field(default_factory=dict, description="Criterion id -> score.")
-    overall: float = Field(ge=1, le=5)
-    issues: list[Issue] = Field(default_factory=list)
-    strengths: list[str] = Field(default_factory=list)
-    passages: list[Passage] = Field(default_factory=list, description="The passages retrieved for this draft.")
+    language: str = Field(description="ISO 639-1 code of the draft's or question's language.")
+    passages: list[Passage] = Field(default_factory=list, description="The passages the result rests on.")
     grounding: Grounding = Field(default_factory=Grounding)
-    critic: str = Field(
-        default="", description="How the critique was made: `learned-<model fingerprint>`, or `json` (an LLM wrote it)."
-    )
-    model: str = ""
+    model: str = Field(default="", description="The LLM that wrote text for this result, empty when none did.")
     prompt_version: str = ""
     usage: Usage = Field(default_factory=Usage)
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
     latency_s: float = 0.0
+
+
+class Critique(RunRecord):
+    """Feedback on a draft: per-criterion scores, grounded issues, strengths, and what it rests on."""
+
+    scores: dict[str, Score] = Field(default_factory=dict, description="Criterion id -> score.")
+    overall: float = Field(ge=1, le=5)
+    issues: list[Issue] = Field(default_factory=list)
+    strengths: list[str] = Field(default_factory=list)
+    critic: str = Field(
+        default="", description="How the critique was made: `learned-<model fingerprint>`, or `json` (an LLM wrote it)."
+    )
 
 
 class Change(BaseModel):
@@ -153,11 +159,10 @@ class Change(BaseModel):
     criterion: str = Field(default="", description="The rubric criterion fixed.")
 
 
-class Rewrite(BaseModel):
+class Rewrite(RunRecord):
     """An improved reply, checked by code before it is called an improvement."""
 
     text: str
-    language: str
     changes: list[Change] = Field(default_factory=list, description="One per fixed criterion.")
     fixed: list[str] = Field(default_factory=list, description="Criteria flagged in the draft that the rewrite fixes.")
     lost_facts: list[str] = Field(default_factory=list, description="Facts of the draft missing in the rewrite.")
@@ -165,13 +170,6 @@ class Rewrite(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="Why the rewrite should not be trusted as is.")
     draft_overall: float | None = None
     rewrite_overall: float | None = None
-    passages: list[Passage] = Field(default_factory=list)
-    grounding: Grounding = Field(default_factory=Grounding)
-    model: str = ""
-    prompt_version: str = ""
-    usage: Usage = Field(default_factory=Usage)
-    timings: dict[str, float] = Field(default_factory=dict)
-    latency_s: float = 0.0
 
     @property
     def improved(self) -> bool:
@@ -186,23 +184,15 @@ class Citation(BaseModel):
     passage: Passage
 
 
-class Answer(BaseModel):
+class Answer(RunRecord):
     """A trainer's question answered from the guidelines, with numbered citations."""
 
     question: str
     text: str = Field(description="The answer with [n] markers.")
-    language: str
     citations: list[Citation] = Field(default_factory=list)
-    passages: list[Passage] = Field(default_factory=list)
     excerpts: dict[str, str] = Field(
         default_factory=dict, description="Passage id -> its sentences closest to the question (what the LLM saw)."
     )
-    grounding: Grounding = Field(default_factory=Grounding)
-    model: str = ""
-    prompt_version: str = ""
-    usage: Usage = Field(default_factory=Usage)
-    timings: dict[str, float] = Field(default_factory=dict)
-    latency_s: float = 0.0
 
 
 Stage = Literal["retrieved", "llm", "done"]
