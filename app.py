@@ -1,9 +1,9 @@
-"""Start the coach web page: `uv run python app.py [--host H] [--port P]` (same as `coach serve`).
+"""Start the coach web page: `uv run python app.py [--host H] [--port P] [--open]` (same as `coach serve`).
 
-The page itself lives in the package, `coach/web/app.py`, so an installed `coach` serves it too.
+The page itself lives in the package (`coach/web/serve.py`, `coach/web/app.py`), so an installed `coach` serves it.
 """
 
-from coach.web.app import main
+from coach.web.serve import main
 
 if __name__ == "__main__":
     main()

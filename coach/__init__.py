@@ -28,8 +28,9 @@ from coach.models import (
     Score,
     Usage,
 )
+from coach.passage_diff import DocumentChange, PassageChange
 from coach.settings import Settings
-from coach.versions import AuditEntry, DocumentChange, DocumentInfo, DocumentVersion, PassageChange
+from coach.versions import AuditEntry, DocumentInfo, DocumentVersion
 
 __all__ = [
     "Answer",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -13,7 +14,9 @@ from typing import Any
 from coach.coach import Coach
 from coach.errors import CoachError, InputError, NewVersionError
 from coach.models import Answer, Critique, Passage, Rewrite
+from coach.settings import Settings
 from coach.text_report import render_text
+from coach.users import ROLES, UserBook
 
 EXIT_ERROR = 1
 
@@ -62,11 +65,35 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default="training/drafts.jsonl", help="labelled drafts (JSONL, see training/)")
     train.add_argument("--output", default=None, help="model file to write (default: the prompts folder's)")
     _add_docs_parser(commands)
+    _add_links_parser(commands)
+    _add_users_parser(commands)
 
     serve = commands.add_parser("serve", help="start the web app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7860)
+    add_serve_arguments(serve)
     return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `coach serve` and `python app.py`."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument(
+        "--open",
+        action="store_true",
+        help="serve beyond loopback without a login (anyone who can reach the page can change the guidelines)",
+    )
+
+
+def _add_users_parser(commands: Any) -> None:
+    users = commands.add_parser("users", help="who may sign in to the web page: agents and trainers")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the users and their roles")
+    add = actions.add_parser("add", help="add a user, or set an existing user's password and role")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default="agent", help="trainers also change the guidelines")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (for scripts)")
+    remove = actions.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
 
 
 def _add_docs_parser(commands: Any) -> None:
@@ -84,6 +111,23 @@ def _add_docs_parser(commands: Any) -> None:
     remove = actions.add_parser("remove", help="remove a document (it stays in the history)")
     remove.add_argument("name")
     for action in (add, revert, remove):
+        action.add_argument("--user", default=None, help="who makes the change, for the audit log (default: OS user)")
+
+
+def _add_links_parser(commands: Any) -> None:
+    links = commands.add_parser("links", help="which guideline passages state each rubric criterion (trainers' data)")
+    actions = links.add_subparsers(dest="links_command", required=True, metavar="ACTION")
+    actions.add_parser("check", help="criteria without a passage in a language, unlinked passages, broken links")
+    actions.add_parser("list", help="each criterion and its linked passages")
+    actions.add_parser("suggest", help="suggested criteria for the passages linked to nothing (link or reject each)")
+    for name, what in (
+        ("add", "link a passage to a criterion (accept a suggestion)"),
+        ("remove", "take a link (or an orphaned one) away"),
+        ("reject", "do not suggest this criterion for this passage again"),
+    ):
+        action = actions.add_parser(name, help=what)
+        action.add_argument("passage", help="passage id, e.g. ru-handle-complaints-quickly#4")
+        action.add_argument("criterion", help="rubric criterion id, e.g. apology_ownership")
         action.add_argument("--user", default=None, help="who makes the change, for the audit log (default: OS user)")
 
 
@@ -106,10 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
-        from coach.web.app import serve  # imported here: Gradio loads only for `coach serve`
+        from coach.web.serve import serve  # imported here: Gradio loads only for `coach serve`
 
-        serve(host=args.host, port=args.port)
+        serve(host=args.host, port=args.port, open_page=args.open)
         return 0
+    if args.command == "users":
+        return _users(UserBook(Settings().resolved_users_file), args)
     coach = Coach()
     if args.command == "index":
         print(coach.index().summary())
@@ -135,6 +181,8 @@ def _run(args: argparse.Namespace) -> int:
         return _train_critic(args)
     if args.command == "docs":
         return _docs(coach, args)
+    if args.command == "links":
+        return _links(coach, args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -194,6 +242,50 @@ def _docs(coach: Coach, args: argparse.Namespace) -> int:
     else:
         report = coach.remove_document(args.name, user=args.user)
     print(report.summary())
+    return 0
+
+
+def _links(coach: Coach, args: argparse.Namespace) -> int:
+    """``coach links ...``: the rubric links, checked and edited through ``Coach.links``."""
+    if args.links_command == "add":
+        coach.links.link(args.passage, args.criterion, user=args.user)
+    elif args.links_command == "remove":
+        coach.links.unlink(args.passage, args.criterion, user=args.user)
+    elif args.links_command == "reject":
+        coach.links.reject(args.passage, args.criterion, user=args.user)
+    if args.links_command == "suggest":
+        for passage_id, suggested in coach.links.suggestions().items():
+            print(f"{passage_id}: {', '.join(f'{s.criterion} ({s.score:.2f})' for s in suggested) or '-'}")
+        return 0
+    report = coach.links.check()
+    if args.links_command == "list":
+        links = coach.links.read()
+        for criterion in coach.rubric.ids:
+            counts = ", ".join(f"{lang} {n}" for lang, n in report.coverage[criterion].items())
+            print(f"{criterion} ({counts}): {' '.join(links.passages_of(criterion)) or '-'}")
+        return 0
+    print(report.summary())
+    return 0 if report.ok or args.links_command != "check" else EXIT_ERROR
+
+
+def _users(book: UserBook, args: argparse.Namespace) -> int:
+    """``coach users ...``: the users file; passwords are asked for, never given on the command line."""
+    if args.users_command == "list":
+        for name, role in book.list():
+            print(f"{name}  {role}")
+        return 0
+    if args.users_command == "remove":
+        book.remove(args.name)
+        print(f"removed {args.name}")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise InputError("the two passwords differ", field="password")
+    book.add(args.name, password, args.role)
+    print(f"{args.name} can sign in as {args.role} ({book.path})")
     return 0
 
 

@@ -20,15 +20,17 @@ from coach.embeddings import Embedder, shared_embedder
 from coach.index import PassageStore
 from coach.inputs import check_draft, check_k, check_text
 from coach.knowledge import Document
+from coach.links import LinkBook
 from coach.llm import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite
 from coach.parts import Parts
+from coach.passage_diff import DocumentChange
 from coach.progress import final_result
-from coach.prompts import Rubric, load_rubric
+from coach.prompts import Rubric
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.rewriting import Rewriter
 from coach.settings import Settings
-from coach.versions import AuditEntry, DocumentChange, DocumentInfo, DocumentVersion
+from coach.versions import AuditEntry, DocumentInfo, DocumentVersion
 
 
 class Coach:
@@ -54,6 +56,7 @@ class Coach:
             rubric=lambda: self.rubric,
             critic_model=lambda: self.critic_model,  # read on each use: a test swaps the fitted model
             learned_critic=lambda: self.learned_critic,
+            links_fingerprint=lambda: self._parts.links.read().fingerprint(),
         )
 
     @property
@@ -76,10 +79,15 @@ class Coach:
         """The on-disk cache of finished results (``<data_dir>/cache.sqlite3``)."""
         return self._parts.results
 
-    @functools.cached_property
+    @property
     def rubric(self) -> Rubric:
         """The scoring rubric from ``prompts/rubric.yaml``."""
-        return load_rubric(self.settings.prompts_dir)
+        return self._parts.rubric
+
+    @property
+    def links(self) -> LinkBook:
+        """The trainers' links from rubric criteria to the passages that state them (``knowledge/links.yaml``)."""
+        return self._parts.links
 
     @functools.cached_property
     def critic_model(self) -> CriticModel:
@@ -89,7 +97,7 @@ class Coach:
     @functools.cached_property
     def learned_critic(self) -> LearnedCritic:
         """The learned critic over the fitted model, the rubric and this Coach's embedder."""
-        return LearnedCritic(self.critic_model, self.rubric, self._embedder, self.retriever.rank)
+        return LearnedCritic(self.critic_model, self.rubric, self._embedder, self.retriever.rank, self._parts.linked)
 
     @functools.cached_property
     def rewriter(self) -> Rewriter:
@@ -163,7 +171,7 @@ class Coach:
 
     def search(self, text: str, k: int = 5) -> list[Passage]:
         """The k guideline passages that matter most for a draft or question, in any language."""
-        query = self.check_text(text, "query")
+        query = check_text(text, "query", self.settings.max_input_chars)
         check_k(k)
         self.ensure_index()
         return self.retriever.search(query, k)
@@ -172,15 +180,6 @@ class Coach:
         """Embed many drafts in one batch so their critiques skip that step (used by batch evaluation)."""
         self.ensure_index()
         self.retriever.prime([t.strip() for t in texts if isinstance(t, str)])
-
-    def check_text(self, text: str, field: str) -> str:
-        """The text, stripped, or an ``InputError`` when it is empty or too long."""
-        return check_text(text, field, self.settings.max_input_chars)
-
-    @property
-    def critic_mode(self) -> str:
-        """``learned`` or ``json``: COACH_CRITIC, where ``auto`` means the learned critic."""
-        return self._critiques.mode
 
     def critique(self, draft: str, customer_message: str | None = None) -> Critique:
         """Scores, quoted issues and strengths for a draft, each issue citing the guideline passages it rests on."""
@@ -198,9 +197,6 @@ class Coach:
         """
         return self._critiques.suggest(draft, critique, customer_message)
 
-    def _cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
-        return self._critiques.cache_key(kind, passages, *texts)
-
     def rewrite(self, draft: str, customer_message: str | None = None) -> Rewrite:
         """An improved reply that keeps the draft's facts, checked before it is called an improvement."""
         return final_result(self.rewrite_stream(draft, customer_message), Rewrite)
@@ -216,7 +212,7 @@ class Coach:
 
     def ask_stream(self, question: str) -> Iterator[Progress]:
         """``ask`` step by step: passages and their best sentences, the answer as it is written, the result."""
-        checked = self.check_text(question, "question")
+        checked = check_text(question, "question", self.settings.max_input_chars)
         yield from self.answerer.stream(checked)
 
     def evaluate(self, rows: Any, **options: Any) -> Iterator[Any]:

@@ -40,6 +40,7 @@ from coach.settings import Settings
 from coach.structured import JsonCall, JsonModes, OutputT, Partial, generate_json
 
 RankPassages = Callable[[Vectors, Sequence[str]], list[Passage]]
+LinkedPassages = Callable[[str], Sequence[str]]  # criterion id -> the passages linked to it now
 Retrieve = Callable[[str, Clock], tuple[Any, list[Passage]]]
 
 NO_CUSTOMER_MESSAGE = "(none)"
@@ -54,7 +55,9 @@ def draft_sentences(draft: str) -> list[tuple[int, int]]:
 class LearnedCritic:
     """Judges a draft against every rubric criterion with the fitted ``CriticModel``."""
 
-    def __init__(self, model: CriticModel, rubric: Rubric, embedder: Embedder, rank: RankPassages) -> None:
+    def __init__(
+        self, model: CriticModel, rubric: Rubric, embedder: Embedder, rank: RankPassages, linked: LinkedPassages
+    ) -> None:
         missing = set(rubric.ids) - model.criteria.keys()
         if missing:
             from coach.errors import PromptError
@@ -64,6 +67,7 @@ class LearnedCritic:
         self.rubric = rubric
         self._embedder = embedder
         self._rank = rank
+        self._linked = linked  # read on each critique: trainers relink while the app runs
 
     def judge(
         self, draft: str, vector: Vectors, customer_message: str | None = None
@@ -101,8 +105,8 @@ class LearnedCritic:
         return judgements, sentences
 
     def citations(self, vector: Vectors, flagged: Sequence[str]) -> dict[str, list[Passage]]:
-        """Per flagged criterion, its curated passages closest to the draft."""
-        return {cid: self._rank(vector, self.rubric.criterion(cid).passages)[:MAX_CITED] for cid in flagged}
+        """Per flagged criterion, its linked passages closest to the draft."""
+        return {cid: self._rank(vector, self._linked(cid))[:MAX_CITED] for cid in flagged}
 
     def critique(
         self, draft: str, customer_message: str | None, language: str, vector: Vectors, retrieved: list[Passage]
@@ -158,11 +162,13 @@ class CritiquePipeline:
         rubric: Callable[[], Rubric],
         critic_model: Callable[[], CriticModel],
         learned_critic: Callable[[], LearnedCritic],
+        links_fingerprint: Callable[[], str],
     ) -> None:
         self.settings = settings
         self._retrieve = retrieve
         self._llm, self._results = llm, results
         self._rubric, self._critic_model, self._learned_critic = rubric, critic_model, learned_critic
+        self._links_fingerprint = links_fingerprint
         self._json_modes = JsonModes()
         self._prompts: dict[str, PromptTemplate] = {}
 
@@ -172,11 +178,12 @@ class CritiquePipeline:
         return "json" if self.settings.critic == "json" else "learned"
 
     def cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
-        """Same critic model (or LLM and prompts), rubric, passages and input: same result.
+        """Same critic model (or LLM and prompts), rubric, links, passages and input: same result.
 
         A learned critique names no LLM, so computing its key never starts the embedded server.
         """
         parts: list[Any] = [kind, self.mode, self._rubric().version, self._critic_model().fingerprint]
+        parts.append(self._links_fingerprint())
         if kind != "critique" or self.mode == "json":
             endpoint = self._llm().endpoint()
             versions = self._prompt_version("system", "critique", "rewrite", "ask")
@@ -220,7 +227,8 @@ class CritiquePipeline:
         finished = critique.model_copy(
             update={
                 "model": self._critic_model().version,
-                "prompt_version": f"{self._rubric().version}+{self._critic_model().version}",
+                "prompt_version": f"{self._rubric().version}+{self._critic_model().version}"
+                f"+links-{self._links_fingerprint()}",
                 "timings": clock.timings,
                 "latency_s": clock.elapsed(),
             }

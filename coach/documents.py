@@ -18,25 +18,27 @@ from coach.knowledge import (
     DOCUMENT_SUFFIXES,
     NOTES_FOLDER,
     Document,
+    PassageRecord,
     decode_document,
     find_document_files,
     parse_document,
     read_document,
+    split_passages,
 )
+from coach.links import LinkBook
 from coach.models import IndexReport
+from coach.passage_diff import DocumentChange, describe_change, version_passages
 from coach.resources import seed_knowledge
 from coach.settings import Settings
 from coach.versions import (
     Action,
     AuditEntry,
-    DocumentChange,
     DocumentInfo,
     DocumentVersion,
     VersionStore,
     atomic_write,
     check_name,
     default_user,
-    describe_change,
     sha256_of,
 )
 
@@ -64,11 +66,13 @@ class DocumentLibrary:
         self,
         settings: Settings,
         versions: VersionStore,
+        links: LinkBook,
         store: Callable[[], PassageStore],
         open_lock: threading.RLock,
     ) -> None:
         self.settings = settings
         self.versions = versions
+        self.links = links
         self._store = store  # opened lazily by the Coach
         self._open_lock = open_lock
         self._index_checked = False
@@ -102,11 +106,30 @@ class DocumentLibrary:
             documents, current = _with_bytes(documents, skipped)
             self.versions.keep_folder_changes(current, user or default_user())
             report = self._store().sync(documents, skipped)
+            self.links.follow(current, version_passages, self._kept_version, user=user)
             self.versions.set_indexed(current)
             self._index_checked = True
         for path, reason in skipped.items():
             log.warning("skipped %s: %s", path, reason)
         return report
+
+    def passages(self) -> list[PassageRecord]:
+        """Every passage of the readable documents now (what links may point at)."""
+        return [passage for doc in self.load()[0] for passage in split_passages(doc)]
+
+    def _criteria_of(self) -> Callable[[str], list[str]]:
+        """Passage id -> the criteria linked to it now."""
+        return self.links.read().criteria_of
+
+    def _kept_version(self, name: str, sha256: str) -> bytes | None:
+        """A version of a document by its hash: as last indexed, or from the history."""
+        indexed = self.versions.indexed().get(name)
+        if indexed is not None and sha256_of(indexed) == sha256:
+            return indexed
+        for version in reversed(self.versions.history(name)):
+            if version.sha256 == sha256:
+                return version.path.read_bytes()
+        return None
 
     def ensure_index(self) -> None:
         """Build the index on first use if it is empty (e.g. a fresh install or a wiped store)."""
@@ -136,7 +159,7 @@ class DocumentLibrary:
         """What uploading this file would change (passages added, changed, removed); changes nothing."""
         name, data = self._upload(filename, content)
         target = self.settings.knowledge_dir / name
-        return describe_change(name, target.read_bytes() if target.is_file() else None, data)
+        return describe_change(name, target.read_bytes() if target.is_file() else None, data, self._criteria_of())
 
     def add(
         self,
@@ -163,7 +186,7 @@ class DocumentLibrary:
             kept = None
             if old is not None:
                 if not replace or (base_sha256 is not None and base_sha256 != sha256_of(old)):
-                    change = describe_change(name, old, data)
+                    change = describe_change(name, old, data, self._criteria_of())
                     raise NewVersionError(
                         f"{name} exists: this upload is a new version ({change.summary()}); "
                         "confirm it to keep the old version in the history and use this one",

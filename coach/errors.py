@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from coach.versions import DocumentChange
+    from coach.passage_diff import DocumentChange
 
 
 class CoachError(Exception):

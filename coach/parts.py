@@ -6,6 +6,7 @@ Creating them costs nothing: a Coach is made in a blink and the page's and batch
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coach.answers import Answerer, AskPrompts, SentencePicker
@@ -13,10 +14,13 @@ from coach.cache import ResultCache
 from coach.documents import DocumentLibrary
 from coach.embeddings import Embedder
 from coach.index import PassageStore
+from coach.knowledge import PassageRecord
+from coach.link_suggestions import CriterionSuggester
+from coach.links import LINKS_FILE, LinkBook, Links, Suggestion
 from coach.llm import LLMProvider
 from coach.models import Passage
 from coach.progress import Clock
-from coach.prompts import Rubric
+from coach.prompts import Rubric, load_rubric
 from coach.retrieval import RetrievalConfig, Retriever
 from coach.rewriting import Judge, Mask, RewritePrompts, Rewriter
 from coach.settings import Settings
@@ -39,7 +43,39 @@ class Parts:
         self.lock = threading.RLock()  # lazily opened parts are shared by the app's and batch's threads
         # Kept versions, the audit log and the knowledge base's lock; made here (no I/O) so every thread shares it.
         self.versions = VersionStore(settings.data_dir)
-        self.library = DocumentLibrary(settings, self.versions, lambda: self.store, self.lock)
+        self._rubric: Rubric | None = None
+        self.links = LinkBook(
+            settings.knowledge_dir / LINKS_FILE,
+            self.versions.lock,
+            self.versions.record,
+            passages=lambda: self.library.passages(),
+            criteria=lambda: self.rubric.ids,
+            document_hashes=lambda: {d.name: d.sha256 for d in self.library.documents()},
+        )
+        self.library = DocumentLibrary(settings, self.versions, self.links, lambda: self.store, self.lock)
+        self._suggester: CriterionSuggester | None = None
+        self.links.suggester = self._suggest
+
+    @property
+    def rubric(self) -> Rubric:
+        """The scoring rubric from ``prompts/rubric.yaml`` (read once)."""
+        with self.lock:
+            if self._rubric is None:
+                self._rubric = load_rubric(self.settings.prompts_dir)
+            return self._rubric
+
+    def _suggest(
+        self, links: Links, passages: list[PassageRecord], targets: list[PassageRecord]
+    ) -> Mapping[str, Sequence[Suggestion]]:
+        """Suggested criteria for unlinked passages (the suggester embeds the rubric once, on first use)."""
+        with self.lock:
+            if self._suggester is None:
+                self._suggester = CriterionSuggester(self.embedder, self.rubric)
+        return self._suggester(links, passages, targets)
+
+    def linked(self, criterion: str) -> tuple[str, ...]:
+        """The passages linked to a criterion now (the links file is re-read when a trainer changes it)."""
+        return self.links.read().passages_of(criterion)
 
     @property
     def store(self) -> PassageStore:

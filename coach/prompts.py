@@ -10,7 +10,8 @@ A template is a Markdown file that opens with YAML front matter naming its versi
 
 The body's placeholders must be exactly the declared variables, and ``render`` refuses a missing or an
 undeclared value. The rubric (``rubric.yaml``) holds the criteria, their texts in every supported language,
-each criterion's severity and where a missing part belongs, and the passages that support each criterion.
+each criterion's severity and where a missing part belongs. Which passages state each criterion is the
+trainers' data, in the knowledge folder (``coach.links``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -115,7 +115,7 @@ class Localized(_Strict):
 
 
 class Criterion(_Strict):
-    """One rubric criterion: what it checks, how it is detected, what the agent reads, which passages state it."""
+    """One rubric criterion: what it checks, how it is detected, what the agent reads."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
     kind: Literal["omission", "commission"] = Field(
@@ -132,39 +132,12 @@ class Criterion(_Strict):
     missing_at: Literal["start", "end"] = Field(
         default="start", description="Where a missing part belongs in a reply (an apology opens it, thanks close it)."
     )
-    passages: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _complete(self) -> Criterion:
         if set(self.anchors) != {1, 3, 5}:
             raise ValueError(f"{self.id}: anchors must be given for scores 1, 3 and 5")
-        if len(set(self.passages)) != len(self.passages):
-            raise ValueError(f"{self.id}: a passage is linked twice")
         return self
-
-
-class RubricLinkReport(_Strict):
-    """How the rubric's criteria and the knowledge base's passages are linked."""
-
-    criteria_without_passages: tuple[str, ...] = ()
-    unknown_passages: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict, description="Per criterion, linked ids that are not passages of the knowledge base."
-    )
-    unlinked_passages: tuple[str, ...] = Field(default=(), description="Passages that support no criterion.")
-
-    @property
-    def ok(self) -> bool:
-        """Every criterion cites something and every link resolves (unlinked passages are only reported)."""
-        return not self.criteria_without_passages and not self.unknown_passages
-
-    def summary(self) -> str:
-        """A few human-readable lines for a reviewer."""
-        lines = [f"criterion without passages: {cid}" for cid in self.criteria_without_passages]
-        lines += [f"{cid} links unknown passages: {', '.join(ids)}" for cid, ids in self.unknown_passages.items()]
-        lines.append(
-            f"{len(self.unlinked_passages)} passages support no criterion: {', '.join(self.unlinked_passages)}"
-        )
-        return "\n".join(lines)
 
 
 class Rubric(_Strict):
@@ -203,17 +176,6 @@ class Rubric(_Strict):
             f"- {c.id}: {c.description}"
             + (f" (1 = {c.anchors[1]} 3 = {c.anchors[3]} 5 = {c.anchors[5]})" if anchors else "")
             for c in self.criteria
-        )
-
-    def check_links(self, passage_ids: Collection[str]) -> RubricLinkReport:
-        """Criteria that cite nothing, links to ids that are not passages, and passages no criterion cites."""
-        known = set(passage_ids)
-        linked = {pid for c in self.criteria for pid in c.passages}
-        unknown = {c.id: tuple(p for p in c.passages if p not in known) for c in self.criteria}
-        return RubricLinkReport(
-            criteria_without_passages=tuple(c.id for c in self.criteria if not c.passages),
-            unknown_passages={cid: ids for cid, ids in unknown.items() if ids},
-            unlinked_passages=tuple(pid for pid in passage_ids if pid not in linked),
         )
 
 

@@ -67,7 +67,16 @@ class Settings(BaseSettings):
         description="Mask emails, phones, card and order numbers before text goes to the LLM; restored in results.",
     )
     cache: bool = Field(default=True, description="Cache LLM results on disk under the data dir.")
-    auth: SecretStr | None = Field(default=None, description="`user:password` login for the web app; unset = open.")
+    users_file: Path | None = Field(
+        default=None,
+        description="Who may sign in to the web page, with hashed passwords and roles (`coach users add`); "
+        "unset = `<data dir>/users.json`. No users: no login, and the page serves loopback only unless `--open`.",
+    )
+
+    @property
+    def resolved_users_file(self) -> Path:
+        """The users file, defaulting to ``users.json`` under the data dir."""
+        return self.users_file if self.users_file is not None else self.data_dir / "users.json"
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -16,7 +16,6 @@ newest one already kept is a no-op: a change redone after a crash does not dupli
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fcntl
 import getpass
 import hashlib
@@ -30,8 +29,8 @@ from typing import IO, Literal
 
 from pydantic import BaseModel, Field
 
-from coach.errors import InputError, KnowledgeError
-from coach.knowledge import DOCUMENT_SUFFIXES, PassageRecord, decode_document, parse_document, split_passages
+from coach.errors import InputError
+from coach.knowledge import DOCUMENT_SUFFIXES
 
 HISTORY_FOLDER = "history"
 AUDIT_FILE = "audit.jsonl"
@@ -49,7 +48,12 @@ Action = Literal[
     "added-in-folder",  # found by `coach index`, put there by hand
     "edited-in-folder",  # changed by hand; `coach index` kept the indexed version
     "deleted-in-folder",  # gone (or unreadable) when `coach index` ran; the indexed version was kept
+    "linked",  # links.yaml: a passage linked to a criterion
+    "unlinked",  # links.yaml: a link (or an orphaned one) taken away
+    "rejected-link",  # links.yaml: a suggested criterion rejected for a passage
+    "links-followed",  # links.yaml: links moved with their passages to a document's new version
 ]
+LINK_ACTIONS = frozenset({"linked", "unlinked", "rejected-link", "links-followed"})
 
 
 def default_user() -> str:
@@ -125,85 +129,6 @@ class DocumentInfo(BaseModel):
     modified: datetime
     versions: int = Field(description="How many earlier versions the history keeps.")
     problem: str | None = Field(default=None, description="Why the file cannot be indexed, if it cannot.")
-
-
-class PassageChange(BaseModel):
-    """A passage that a new version adds, changes or removes."""
-
-    kind: Literal["added", "changed", "removed"]
-    passage_id: str = Field(description="The new passage's id (the old one's for a removed passage).")
-    before: str | None = None
-    after: str | None = None
-
-
-class DocumentChange(BaseModel):
-    """What uploading a document would change: shown to the trainer before a new version replaces the old."""
-
-    document: str
-    exists: bool = Field(description="Whether a document with this name is there now.")
-    before_sha256: str | None = None
-    after_sha256: str
-    passages: list[PassageChange] = Field(default_factory=list)
-    unchanged: int = Field(default=0, description="Passages that stay exactly as they are.")
-
-    @property
-    def identical(self) -> bool:
-        """The upload is the document as it already is."""
-        return self.before_sha256 == self.after_sha256
-
-    def count(self, kind: str) -> int:
-        """Passages added, changed or removed."""
-        return sum(1 for p in self.passages if p.kind == kind)
-
-    def summary(self) -> str:
-        """One line, e.g. ``+1 added, 2 changed, -3 removed, 5 unchanged passages``."""
-        return (
-            f"+{self.count('added')} added, {self.count('changed')} changed, -{self.count('removed')} removed, "
-            f"{self.unchanged} unchanged passages"
-        )
-
-
-def passage_changes(old: list[PassageRecord], new: list[PassageRecord]) -> tuple[list[PassageChange], int]:
-    """Passages added, changed and removed between two versions (aligned by text), and how many are unchanged."""
-    matcher = difflib.SequenceMatcher(a=[p.text for p in old], b=[p.text for p in new], autojunk=False)
-    changes: list[PassageChange] = []
-    unchanged = 0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            unchanged += i2 - i1
-            continue
-        paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-        for k in range(paired):
-            before, after = old[i1 + k], new[j1 + k]
-            changes.append(PassageChange(kind="changed", passage_id=after.id, before=before.text, after=after.text))
-        for record in old[i1 + paired : i2]:
-            changes.append(PassageChange(kind="removed", passage_id=record.id, before=record.text))
-        for record in new[j1 + paired : j2]:
-            changes.append(PassageChange(kind="added", passage_id=record.id, after=record.text))
-    return changes, unchanged
-
-
-def _passages(name: str, data: bytes | None) -> list[PassageRecord]:
-    """A version's passages; none when it is absent or (an old hand edit) unreadable."""
-    if data is None:
-        return []
-    try:
-        return split_passages(parse_document(decode_document(data, name, max(len(data), 1)), name))
-    except KnowledgeError:
-        return []
-
-
-def describe_change(name: str, old: bytes | None, new: bytes) -> DocumentChange:
-    """What replacing ``old`` (None: no such document) by ``new`` does to the document's passages."""
-    changes, unchanged = passage_changes(_passages(name, old), _passages(name, new))
-    return DocumentChange(
-        document=name,
-        exists=old is not None,
-        before_sha256=sha256_of(old) if old is not None else None,
-        after_sha256=sha256_of(new),
-        passages=changes,
-        unchanged=unchanged,
-    )
 
 
 class KnowledgeLock:
@@ -346,7 +271,8 @@ class VersionStore:
                 kept[name] = self.keep(name, data).version
         last: dict[str, str | None] = {}
         for entry in self.audit():
-            last[entry.document] = entry.after_sha256
+            if entry.action not in LINK_ACTIONS:  # the links file is not a document
+                last[entry.document] = entry.after_sha256
         logged = []
         for name in sorted(set(current) | set(last) | set(indexed)):
             now = sha256_of(current[name]) if name in current else None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from coach import Coach, Settings
 from coach.embeddings import Embedder
+from coach.users import Role, UserBook
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_DRAFT = (
@@ -25,6 +26,7 @@ REWRITE_TEXT = (
     "I'm sorry the refund is taking this long, and I understand why you are frustrated. Refunds take up to "
     "14 days and it has been 9, so it should arrive within 5 days. I will check on it and write to you tomorrow."
 )
+PASSWORD = "correct horse battery"  # every test user's password
 ANSWER_TEXT = "Stay calm, acknowledge the customer's feelings [1] and never blame them [2]."
 
 
@@ -58,7 +60,6 @@ def app_settings(root: Path, url: str) -> Settings:
         llm_max_retries=0,
         llm_timeout_s=10,
         cache=False,
-        auth=None,
     )
 
 
@@ -70,15 +71,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(root: Path, embedder: Embedder, **settings: object) -> Iterator[tuple[str, Coach, Behaviour]]:
-    """Serve the page on a free port; yields (page url, coach, fake LLM behaviour)."""
-    from coach.web.app import serve
+def running_app(
+    root: Path,
+    embedder: Embedder,
+    *,
+    users: dict[str, Role] | None = None,
+    open_page: bool = False,
+    **settings: object,
+) -> Iterator[tuple[str, Coach, Behaviour]]:
+    """Serve the page on a free port; yields (page url, coach, fake LLM behaviour).
+
+    ``users`` (name -> role) are written to the users file first, each with the password ``PASSWORD``.
+    """
+    from coach.web.serve import serve
 
     behaviour = Behaviour(respond=respond, yes_probability=rudeness_detector)
     with fake_openai_server(behaviour) as (url, state):
         base = app_settings(root, url)
         coach = Coach(base.model_copy(update=settings), embedder=embedder)
-        app = serve("127.0.0.1", free_port(), coach=coach, block=False)
+        book = UserBook(coach.settings.resolved_users_file)
+        for name, role in (users or {}).items():
+            book.add(name, PASSWORD, role)
+        app = serve("127.0.0.1", free_port(), open_page=open_page, coach=coach, block=False)
         try:
             yield app.local_url or "", coach, state
         finally:

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from pydantic import SecretStr
 
 from coach import Answer, Change, Citation, Coach, Critique, IndexReport, Issue, Passage, Progress, Rewrite, Score
 from coach.agreement import CriterionSummary
 from coach.batch import BatchSummary
 from coach.embeddings import Embedder
 from coach.settings import Settings
+from coach.users import Role
 from coach.web import render
-from coach.web.app import _auth
-from tests.app_server import CUSTOMER, REWRITE_TEXT, RUDE_DRAFT, prepared_root, running_app
+from coach.web.serve import _loopback, serve
+from tests.app_server import CUSTOMER, PASSWORD, REWRITE_TEXT, RUDE_DRAFT, prepared_root, running_app
 from tests.fake_openai import Behaviour
 
 DRAFT = "Hello. It is our policy, we cannot refund you. Read the email next time."
@@ -203,14 +203,12 @@ def test_batch_table_chart_and_summary() -> None:
     assert "**1** of 2 replies scored, 1 failed" in text and "draft is empty" in text
 
 
-def test_login_comes_from_coach_auth(tmp_path: Path) -> None:
-    def coach_with(auth: str | None) -> Coach:
-        return Coach(Settings(knowledge_dir=tmp_path, data_dir=tmp_path, auth=auth), embedder=object())  # type: ignore[arg-type]
-
-    assert _auth(coach_with(None)) is None
-    assert _auth(coach_with("ann:s3:cret")) == ("ann", "s3:cret")
-    with pytest.raises(SystemExit, match="user:password"):
-        _auth(coach_with("nocolon"))
+def test_only_loopback_is_served_without_a_login(tmp_path: Path) -> None:
+    coach = Coach(Settings(knowledge_dir=tmp_path, data_dir=tmp_path), embedder=object())  # type: ignore[arg-type]
+    assert _loopback("127.0.0.1") and _loopback("localhost") and _loopback("::1")
+    assert not _loopback("0.0.0.0") and not _loopback("192.168.1.5") and not _loopback("example.org")
+    with pytest.raises(SystemExit, match="--open"):
+        serve("0.0.0.0", 0, coach=coach, block=False)  # refused before anything is loaded or served
 
 
 # --------------------------------------------------------------------------- the running app (fake LLM)
@@ -299,7 +297,7 @@ def test_bad_uploads_change_nothing_and_say_why(served, tmp_path: Path) -> None:
     cases = {"empty.md": b"", "binary.md": bytes(range(256)) * 4, "big.txt": b"word " * 300_000}
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
-        message, _ = client.predict(handle_file(str(tmp_path / name)), api_name="/upload_file")
+        message, *_ = client.predict(handle_file(str(tmp_path / name)), api_name="/upload_file")
         assert message.startswith("✗ **") and "was not added" in message, (name, message)
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(AppError, match="Invalid file type"):  # Gradio itself refuses other suffixes
@@ -328,17 +326,33 @@ def test_ask_answers_with_expandable_citations(served) -> None:
     assert excerpts.startswith("#### What the guidelines say") and "[1] " in excerpts
 
 
-def test_coach_auth_asks_for_a_login(
-    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach
+def test_users_sign_in_and_only_trainers_change_the_guidelines(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach, tmp_path: Path
 ) -> None:
-    """Uses the fake OpenAI server (not asked anything: only the login is checked)."""
+    """Uses the fake OpenAI server (not asked anything: login, search and an upload only)."""
     root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-auth") / "root")
-    with running_app(root, embedder, auth=SecretStr("ann:s3cret")) as (url, _, _):
+    users: dict[str, Role] = {"ann": "agent", "tess": "trainer"}
+    with running_app(root, embedder, users=users) as (url, coach, _):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{url}config", timeout=10)
         assert refused.value.code == 401
-        client = Client(url, auth=("ann", "s3cret"), verbose=False)
+        with pytest.raises(ValueError):
+            Client(url, auth=("ann", "wrong password"), verbose=False)
+        source = tmp_path / "en-new-rule.md"
+        source.write_text("# New rule\n\nAlways thank the customer for writing to us.\n", encoding="utf-8")
+        agent = Client(url, auth=("ann", PASSWORD), verbose=False)
         try:
-            assert client.predict("refund", 2, api_name="/search")[0] == "2 passages"
+            assert agent.predict("refund", 2, api_name="/search")[0] == "2 passages"
+            message, *_ = agent.predict(handle_file(str(source)), api_name="/upload_file")
+            assert "Only trainers" in message
+            assert not (coach.settings.knowledge_dir / source.name).exists()
         finally:
-            client.close()
+            agent.close()
+        trainer = Client(url, auth=("tess", PASSWORD), verbose=False)
+        try:
+            message, *_ = trainer.predict(handle_file(str(source)), api_name="/upload_file")
+            assert message.startswith("✓"), message
+        finally:
+            trainer.close()
+        assert (coach.settings.knowledge_dir / source.name).exists()
+        assert [e.user for e in coach.audit_log(source.name)] == ["tess"]

@@ -12,7 +12,7 @@ import pytest
 
 from coach import Coach, Settings
 from coach.embeddings import Embedder
-from coach.web.app import serve
+from coach.web.serve import serve
 from tests.app_server import free_port, prepared_root
 from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, browser  # noqa: F401  (the browser fixture)
 
@@ -27,7 +27,7 @@ REWRITE_WAIT_MS = 600_000  # critique, writing and checking on a shared 2-core C
 def app_url(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach) -> Iterator[str]:
     """The app over a copy of the knowledge base, with the embedded LLM (started on first use)."""
     root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-llm") / "root")
-    settings = Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", cache=False, auth=None)
+    settings = Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", cache=False)
     coach = Coach(settings, embedder=embedder)
     app = serve("127.0.0.1", free_port(), coach=coach, block=False)
     try:

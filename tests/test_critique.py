@@ -77,7 +77,7 @@ def test_learned_critique_needs_no_llm_and_is_grounded(indexed_coach: Coach, emb
     assert_grounded(critique, RUDE_EN)
     assert all(issue.passage_ids for issue in critique.issues), "a flagged criterion cites its curated passages"
     for issue in critique.issues:
-        linked = coach.rubric.criterion(issue.criterion).passages
+        linked = coach.links.read().passages_of(issue.criterion)
         assert set(issue.passage_ids) <= set(linked)
     assert critique.usage.calls == 0
 
@@ -131,13 +131,13 @@ def test_a_repeated_critique_is_served_from_cache(indexed_coach: Coach, embedder
 def test_a_changed_critic_model_changes_the_cache_key(indexed_coach: Coach, embedder: Embedder, tmp_path: Path) -> None:
     coach = learned_coach(indexed_coach, embedder)
     passages = coach.search(RUDE_EN)
-    key = coach._cache_key("critique", passages, RUDE_EN, None)
+    key = coach._critiques.cache_key("critique", passages, RUDE_EN, None)
     changed = json.loads(coach.critic_model.to_json())
     first = next(iter(changed["criteria"]))
     changed["criteria"][first]["draft"]["bias"] += 0.01  # as a retrained model file would differ
     (tmp_path / "critic_model.json").write_text(json.dumps(changed), encoding="utf-8")
     coach.__dict__["critic_model"] = load_critic_model(tmp_path)
-    assert coach._cache_key("critique", passages, RUDE_EN, None) != key
+    assert coach._critiques.cache_key("critique", passages, RUDE_EN, None) != key
 
 
 # --------------------------------------------------------------------------- the JSON critic

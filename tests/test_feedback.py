@@ -23,12 +23,12 @@ def test_feedback_quotes_what_was_said_and_cites_what_it_was_given() -> None:
     draft = "Это не наша вина. Ждите."
     criterion = RUBRIC.criterion("calm_professional_tone")
     verdicts = judgements() | {"calm_professional_tone": Judgement("calm_professional_tone", 0.95, 0.5, (0, 17))}
-    cited = {"calm_professional_tone": [criterion.passages[0]]}
+    cited = {"calm_professional_tone": ["ru-handle-complaints-quickly#5"]}
     scores, issues, strengths = build_feedback(draft, "ru", RUBRIC, verdicts, [(0, 17), (18, 24)], cited)
     assert len(issues) == 1
     issue = issues[0]
     assert issue.kind == "said" and issue.quote == "Это не наша вина." == draft[issue.start : issue.end]
-    assert issue.passage_ids == [criterion.passages[0]]
+    assert issue.passage_ids == ["ru-handle-complaints-quickly#5"]
     assert issue.explanation == criterion.good.ru and issue.name == criterion.name.ru
     assert issue.confidence == 0.95
     assert scores["calm_professional_tone"].score == 1 and overall_score(scores) < 5

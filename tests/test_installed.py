@@ -88,7 +88,7 @@ def test_the_installed_cli_indexes_and_searches_outside_the_checkout(installed: 
 
 def test_the_installed_package_carries_its_prompts_and_its_web_page(installed: Path, outside: dict[str, Path]):
     code = (
-        "from coach import Settings; from coach.prompts import load_prompt, load_rubric; import coach.web.app; "
+        "from coach import Settings; from coach.prompts import load_prompt, load_rubric; import coach.web.serve; "
         "s = Settings(); print(s.prompts_dir); print(len(load_rubric(s.prompts_dir).ids)); "
         "print(load_prompt('system', s.prompts_dir).version)"
     )

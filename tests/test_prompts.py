@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.knowledge import find_document_files, read_document, split_passages
 from coach.prompts import PromptError, PromptTemplate, load_prompt, load_rubric
-from tests.conftest import KNOWLEDGE
 
 PROMPT_VARIABLES = {
     "system": {"language_name"},
@@ -41,12 +39,6 @@ SCRIPTS = {
     "el": re.compile(r"[\u0370-\u03FF\u1F00-\u1FFF]"),
     "en": re.compile(r"[A-Za-z]"),
 }
-
-
-@pytest.fixture(scope="module")
-def passage_ids() -> list[str]:
-    files = find_document_files(KNOWLEDGE)
-    return [p.id for path in files for p in split_passages(read_document(path, 1_000_000))]
 
 
 def sample_values(names: set[str]) -> dict[str, str]:
@@ -188,29 +180,9 @@ def test_every_text_is_translated_into_its_script(criterion_id, field):
         assert len(getattr(texts, language).split()) <= limit, (language, getattr(texts, language))
 
 
-def test_every_criterion_is_detectable_and_cites_real_passages(passage_ids):
-    known = set(passage_ids)
+def test_every_criterion_has_a_severity_and_a_place_for_what_is_missing():
     for criterion in load_rubric().criteria:
-        assert 2 <= len(criterion.passages) <= 8, criterion.id
-        assert set(criterion.passages) <= known, (criterion.id, set(criterion.passages) - known)
         assert criterion.severity in ("high", "medium", "low") and criterion.missing_at in ("start", "end")
-
-
-def test_link_check_of_the_real_knowledge_base_is_clean(passage_ids):
-    report = load_rubric().check_links(passage_ids)
-    assert report.ok, report.summary()
-    # Intros and general remarks support no criterion; most passages with advice do.
-    assert len(report.unlinked_passages) < len(passage_ids) / 2
-
-
-def test_link_check_reports_unknown_and_unlinked_passages(passage_ids):
-    rubric = load_rubric()
-    cited = rubric.criterion("calm_professional_tone").passages[0]
-    report = rubric.check_links([pid for pid in passage_ids if pid != cited] + ["extra#1"])
-    assert not report.ok
-    assert any(cited in ids for ids in report.unknown_passages.values())
-    assert "extra#1" in report.unlinked_passages
-    assert "extra#1" in report.summary()
 
 
 def test_rubric_prompt_text_lists_every_criterion():
@@ -238,7 +210,6 @@ def test_a_minimal_rubric_loads(tmp_path):
     (tmp_path / "rubric.yaml").write_text(rubric_yaml(GOOD_CRITERION), encoding="utf-8")
     rubric = load_rubric(tmp_path)
     assert rubric.ids == ("tone",)
-    assert rubric.check_links(["a#1"]).criteria_without_passages == ("tone",)
     assert rubric.criterion("tone").name.get("de") == "Tone"
 
 

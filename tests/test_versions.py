@@ -20,7 +20,9 @@ from coach.cli import main
 from coach.embeddings import Embedder
 from coach.errors import NewVersionError
 from coach.knowledge import parse_document, split_passages
-from coach.versions import describe_change, sha256_of
+from coach.links import LINKS_FILE
+from coach.passage_diff import describe_change
+from coach.versions import sha256_of
 
 REFUNDS = "en-refunds.md"
 V1 = "# Refunds\n\nAlways tell the customer the exact date when the refund will arrive in their bank account.\n"
@@ -65,8 +67,11 @@ def assert_consistent(coach: Coach) -> None:
     for doc in documents:
         assert len(stored[doc.id][1]) == len(split_passages(doc)), f"{doc.id}: a partial set of passages"
     files = {p.name: p.read_bytes() for p in coach.settings.knowledge_dir.iterdir() if p.is_file()}
-    assert coach.versions.indexed() == files
-    for name in {e.document for e in coach.audit_log()}:
+    assert coach.versions.indexed() == {name: data for name, data in files.items() if name != LINKS_FILE}
+    links = coach.links.read()
+    for name, sha in links.documents.items():  # the links' passage ids refer to the versions now
+        assert name not in files or sha == sha256_of(files[name]), name
+    for name in {e.document for e in coach.audit_log()} - {LINKS_FILE}:
         last = coach.audit_log(name)[-1]
         assert last.after_sha256 == (sha256_of(files[name]) if name in files else None), name
         for kept in coach.document_history(name):
@@ -209,6 +214,9 @@ def test_a_kill_during_indexing_leaves_documents_history_and_index_consistent(
     }
     command = [sys.executable, "-m", "coach.cli", "index"]
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    linked = split_passages(parse_document(V1, REFUNDS))[0].id
+    link = [sys.executable, "-m", "coach.cli", "links", "add", linked, "apology_ownership"]
+    subprocess.run(link, env=env, check=True, capture_output=True, timeout=300)
     (small_settings.knowledge_dir / REFUNDS).write_text(V2, encoding="utf-8")
     long_doc = "# Tips\n\n" + "\n\n".join(
         f"Tip {n}: answer question number {n} with the order number, the date and your own name." for n in range(60)
@@ -232,4 +240,7 @@ def test_a_kill_during_indexing_leaves_documents_history_and_index_consistent(
     assert [v.path.read_text(encoding="utf-8") for v in coach.document_history(REFUNDS)] == [V1]
     assert passage_texts(V2) <= indexed_texts(coach) and not passage_texts(V1) & indexed_texts(coach)
     assert [e.action for e in coach.audit_log(REFUNDS)] == ["added-in-folder", "edited-in-folder"]
+    links = coach.links.read()  # the link followed its passage into V2 (aligned by text) or is reported orphaned
+    assert links.passages_of("apology_ownership") or [o.passage_id for o in links.orphaned] == [linked]
+    assert not coach.links.check().unknown  # and points at no passage that does not exist
     assert_consistent(coach)

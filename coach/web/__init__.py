@@ -1,4 +1,10 @@
-"""The web page: `app` wires Gradio to the `Coach` API, `render` turns results into what the page shows.
+"""The web page: `serve` starts it, `app` lays it out and wires Gradio to the `Coach` API, the views run the
+buttons, `render` and `render_knowledge` turn results into what the page shows.
 
-Importing this package does not import Gradio; `coach.web.app` does (the only place allowed to).
+Importing this package does not import Gradio (its modules do), but it turns Gradio's analytics off first,
+so no module of the page can phone home whichever is imported first.
 """
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -1,33 +1,29 @@
 """The coach web page (Gradio): a Coach tab for agents, a Knowledge tab for trainers, a Batch tab for QA leads.
 
-Layout and wiring only: each button runs a function of `coach.web.views`, which renders with `coach.web.render`.
-Run: `python app.py [--host H] [--port P]` (root script) or `coach serve`; `COACH_AUTH=user:password` asks for a login.
+Layout and wiring only: each button runs a function of `coach.web.views` (the trainers' ones:
+`coach.web.knowledge_views`), which renders with `coach.web.render`. `coach.web.serve` starts it.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
 
-import gradio as gr  # noqa: E402
-
-from coach import Coach  # noqa: E402
-from coach.web import render  # noqa: E402
-from coach.web.views import (  # noqa: E402
+from coach import Coach
+from coach.web import knowledge_views, render, render_knowledge
+from coach.web.knowledge_views import Viewer
+from coach.web.views import (
     ask_view,
     batch_view,
     critique_view,
-    document_text,
-    documents_view,
     rewrite_view,
     search_view,
-    upload_view,
 )
+
+if TYPE_CHECKING:
+    from coach.web.serve import Warmup
 
 LLM_CONCURRENCY = 2  # critiques, rewrites and answers at once; more only queue inside the LLM server
 SEARCH_CONCURRENCY = 4  # searches and uploads never wait behind a long critique
@@ -52,26 +48,20 @@ CSS = """
 """
 
 
-class Warmup:
-    """Starts the LLM in the background at start-up, so the page opens at once and the first critique does not wait."""
-
-    def __init__(self, coach: Coach) -> None:
-        self.text = "LLM: starting…"
-        self.done = False
-        self.thread = threading.Thread(target=self._run, args=(coach,), daemon=True, name="coach-warmup")
-
-    def _run(self, coach: Coach) -> None:
-        status = coach.llm_status()
-        state = "ready" if status.answers else f"not answering: {status.detail}"
-        self.text = f"LLM: {status.endpoint.split(' at ')[0]} — {state}"
-        self.done = True
-
-
 # --------------------------------------------------------------------------- the page
 
 
-def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
-    """The page, wired to one Coach whose models are already loaded."""
+def build_app(
+    coach: Coach,
+    warmup: Warmup | None = None,
+    *,
+    roles: Callable[[str], str | None] | None = None,
+    notice: str = "",
+) -> gr.Blocks:
+    """The page, wired to one Coach whose models are already loaded.
+
+    ``roles`` gives a signed-in user's role (trainer or agent); ``notice`` is shown on top (an open page says so).
+    """
     llm: dict[str, Any] = {"concurrency_id": "llm", "concurrency_limit": LLM_CONCURRENCY}
     quick: dict[str, Any] = {"concurrency_id": "knowledge", "concurrency_limit": SEARCH_CONCURRENCY}
 
@@ -80,6 +70,8 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         with gr.Row():
             gr.Markdown("# coach\nQuoted, cited feedback on a draft reply, from your team's guidelines.")
             llm_status = gr.Markdown(elem_id="llm-status")
+        if notice:
+            gr.Markdown(notice, elem_id="open-notice")
         with gr.Tab("Coach", id="coach"):
             with gr.Row():
                 customer = gr.Textbox(
@@ -146,12 +138,60 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
                 elem_id="search-results",
             )
             gr.Markdown("### Documents")
-            upload = gr.File(
-                label="Add a guideline document (.md or .txt)", file_types=[".md", ".txt"], elem_id="upload"
-            )
+            role_note = gr.Markdown(elem_id="role-note")
+            with gr.Column() as trainer_upload:
+                upload = gr.File(
+                    label="Add a guideline document, or a new version of one (.md or .txt)",
+                    file_types=[".md", ".txt"],
+                    elem_id="upload",
+                )
             upload_status = gr.Markdown(elem_id="upload-status")
-            documents = gr.Dataframe(headers=render.DOCUMENT_HEADERS, interactive=False, elem_id="documents")
-            document = gr.Markdown(elem_id="document-text")
+            version_preview = gr.Markdown(visible=False, elem_id="version-preview")
+            with gr.Row(visible=False) as confirm_row:
+                confirm_button = gr.Button("Use the new version", variant="primary", elem_id="confirm-version")
+                discard_button = gr.Button("Discard it", elem_id="discard-version")
+            pending = gr.State(None)
+            documents = gr.Dataframe(
+                headers=render_knowledge.DOCUMENT_HEADERS,
+                column_widths=["28%", "24%", "30%", "8%", "10%"],
+                interactive=False,
+                elem_id="documents",
+            )
+            chosen_document = gr.State(None)
+            with gr.Row():
+                with gr.Column(scale=3):
+                    document = gr.Markdown(elem_id="document-text")
+                with gr.Column(scale=2):
+                    history = gr.Markdown(elem_id="document-history")
+                    with gr.Row() as document_actions:
+                        revert_button = gr.Button("Revert to the previous version", elem_id="revert-button")
+                        remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button")
+            gr.Markdown(
+                "### Rubric links\nA flagged criterion cites the passages linked to it. Passages linked to nothing "
+                "get suggested criteria: accept (Link) or Reject each; nothing links itself."
+            )
+            coverage = gr.Dataframe(label="Coverage: passages per criterion and language", elem_id="coverage")
+            link_check = gr.Markdown(elem_id="link-check")
+            passage_links = gr.Dataframe(
+                headers=render_knowledge.PASSAGE_HEADERS,
+                column_widths=["18%", "6%", "20%", "18%", "38%"],
+                label="Passages and their criteria (click a row)",
+                interactive=False,
+                wrap=True,
+                max_height=420,
+                elem_id="passage-links",
+            )
+            with gr.Row() as link_actions:
+                link_passage = gr.Textbox(label="Passage id", elem_id="link-passage", scale=2)
+                link_criterion = gr.Dropdown(
+                    choices=list(coach.rubric.ids), label="Criterion", elem_id="link-criterion", scale=2
+                )
+                link_button = gr.Button("Link", variant="primary", elem_id="link-button", scale=1)
+                unlink_button = gr.Button("Unlink", elem_id="unlink-button", scale=1)
+                reject_button = gr.Button("Reject suggestion", elem_id="reject-button", scale=1)
+            link_status = gr.Markdown(elem_id="link-status")
+            gr.Markdown("### Change log")
+            audit = gr.Dataframe(headers=render_knowledge.AUDIT_HEADERS, interactive=False, elem_id="audit")
 
         with gr.Tab("Batch", id="batch"):
             gr.Markdown(
@@ -179,11 +219,46 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         def search(text: str, k: float) -> tuple[str, list[list[object]]]:
             return search_view(coach, text, k)
 
-        def upload_file(path: str | None) -> tuple[str, list[list[str]]]:
-            return upload_view(coach, path)
+        def viewer(request: gr.Request | None) -> Viewer:
+            """Who this request comes from: on an open page everyone is a trainer (the page says it is open)."""
+            name = getattr(request, "username", None) if request is not None else None
+            if name is None:
+                return Viewer(None, knowledge_views.TRAINER)
+            return Viewer(name, (roles(name) if roles else None) or "agent")
 
-        def show_document(event: gr.SelectData) -> str:
-            return document_text(coach, event)
+        def upload_file(path: str | None, request: gr.Request) -> tuple[Any, ...]:
+            return knowledge_views.upload_view(coach, path, viewer(request))
+
+        def confirm(state: Any, request: gr.Request) -> tuple[Any, ...]:
+            return knowledge_views.confirm_view(coach, state, viewer(request))
+
+        def discard(state: Any) -> tuple[Any, ...]:
+            return knowledge_views.discard_view(coach, state)
+
+        def show_document(event: gr.SelectData) -> tuple[Any, ...]:
+            return knowledge_views.select_document(coach, event)
+
+        def revert(name: str | None, request: gr.Request) -> tuple[Any, ...]:
+            return knowledge_views.revert_view(coach, name, viewer(request))
+
+        def remove(name: str | None, request: gr.Request) -> tuple[Any, ...]:
+            return knowledge_views.remove_view(coach, name, viewer(request))
+
+        def choose_passage(event: gr.SelectData) -> tuple[Any, Any]:
+            return knowledge_views.select_passage(coach, event)
+
+        def link_action(action: str) -> Any:
+            def run(passage: str, criterion: str | None, request: gr.Request) -> tuple[Any, ...]:
+                return knowledge_views.link_view(coach, action, passage, criterion, viewer(request))
+
+            return run
+
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            """Trainers see the tools that change the guidelines; agents read, search and ask."""
+            who = viewer(request)
+            note = "" if who.trainer else f"Signed in as **{who.name}** (agent): trainers change the guidelines."
+            hidden = [gr.Column(visible=who.trainer), gr.Row(visible=who.trainer), gr.Row(visible=who.trainer)]
+            return (note, *hidden, *knowledge_views.panel(coach))
 
         def score_file(path: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:  # noqa: B008
             yield from batch_view(coach, path, progress)
@@ -206,11 +281,22 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
         ask_button.click(ask, question, [ask_status, ask_excerpts, answer, ask_passages], **llm)
         search_button.click(search, [query, k], [search_status, results], **quick)
         query.submit(search, [query, k], [search_status, results], **quick)
-        upload.upload(upload_file, upload, [upload_status, documents], **quick)
-        documents.select(show_document, None, document, **quick)
+        knowledge_panel = [documents, coverage, link_check, passage_links, audit]
+        preview_outputs = [upload_status, version_preview, confirm_row, pending, *knowledge_panel]
+        upload.upload(upload_file, upload, preview_outputs, **quick)
+        confirm_button.click(confirm, pending, preview_outputs, **quick)
+        discard_button.click(discard, pending, preview_outputs, **quick)
+        documents.select(show_document, None, [chosen_document, document, history], **quick)
+        document_outputs = [upload_status, history, *knowledge_panel]
+        revert_button.click(revert, chosen_document, document_outputs, **quick)
+        remove_button.click(remove, chosen_document, document_outputs, **quick)
+        passage_links.select(choose_passage, None, [link_passage, link_criterion], **quick)
+        for button, action in ((link_button, "link"), (unlink_button, "unlink"), (reject_button, "reject")):
+            button.click(link_action(action), [link_passage, link_criterion], [link_status, *knowledge_panel], **quick)
         batch_outputs = [batch_status, batch_table, batch_chart, batch_files]
         batch_button.click(score_file, batch_file, batch_outputs, concurrency_id="batch", concurrency_limit=1)
-        app.load(lambda: documents_view(coach), None, documents, **quick)
+        trainer_only = [trainer_upload, document_actions, link_actions]
+        app.load(on_load, None, [role_note, *trainer_only, *knowledge_panel], **quick)
         app.load(lambda: warmup.text if warmup else "", None, llm_status, api_name="llm_status", **quick)
         poll = gr.Timer(2.0, active=warmup is not None and not warmup.done)
 
@@ -222,55 +308,3 @@ def build_app(coach: Coach, warmup: Warmup | None = None) -> gr.Blocks:
 
         poll.tick(llm_state, None, [llm_status, poll], **quick)
     return app
-
-
-def _auth(coach: Coach) -> tuple[str, str] | None:
-    """`COACH_AUTH=user:password` as Gradio's (user, password), or None for an open page."""
-    if coach.settings.auth is None:
-        return None
-    user, sep, password = coach.settings.auth.get_secret_value().partition(":")
-    if not sep or not user or not password:
-        raise SystemExit("error: COACH_AUTH must be user:password")
-    return user, password
-
-
-def serve(host: str = "127.0.0.1", port: int = 7860, *, coach: Coach | None = None, block: bool = True) -> gr.Blocks:
-    """Load the index and the embedding model, start the LLM in the background, then serve the page.
-
-    With ``block=False`` (tests) it returns the running app; call ``.close()`` on it.
-    """
-    coach = coach or Coach()
-    coach.index()  # incremental: only changed documents cost time
-    coach.search("warm-up", k=1)  # loads the embedding model before the first user waits on it
-    warmup = Warmup(coach)
-    warmup.thread.start()
-    app = build_app(coach, warmup)
-    app.queue(default_concurrency_limit=SEARCH_CONCURRENCY)
-    try:
-        app.launch(
-            server_name=host,
-            server_port=port,
-            auth=_auth(coach),
-            allowed_paths=[str(coach.settings.data_dir / "batch")],
-            head=HEAD,
-            css=CSS,
-            prevent_thread_lock=not block,
-            quiet=not block,
-        )
-    finally:
-        if block:
-            coach.close()
-    return app
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python app.py [--host H] [--port P]`: serve the page until interrupted."""
-    parser = argparse.ArgumentParser(description="Start the coach web app.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7860)
-    args = parser.parse_args(argv)
-    serve(args.host, args.port)
-
-
-if __name__ == "__main__":
-    main()

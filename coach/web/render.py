@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite
 from coach.batch import BatchSummary
-from coach.knowledge import Document
 from coach.text import sentence_pieces
 
 Highlight = list[tuple[str, str | None]]
@@ -302,14 +301,6 @@ def report_markdown(filename: str, report: IndexReport) -> str:
             f"{report.total_passages} in the index. It is searchable now."
         )
     return f"**{escape(filename)}** is unchanged: the index already has this text."
-
-
-DOCUMENT_HEADERS = ["id", "title", "language", "file"]
-
-
-def document_rows(documents: Sequence[Document]) -> list[list[str]]:
-    """Rows of the documents table, in `DOCUMENT_HEADERS` order."""
-    return [[d.id, d.title, d.language, d.path.name if d.path else d.source] for d in documents]
 
 
 # --------------------------------------------------------------------------- batch

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
+import pandas as pd
 
-import gradio as gr  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from coach import Answer, Coach, CoachError, Critique, Progress, Rewrite  # noqa: E402
-from coach.batch import BatchProgress, BatchSummary  # noqa: E402
-from coach.web import render  # noqa: E402
+from coach import Answer, Coach, CoachError, Critique, Progress, Rewrite
+from coach.batch import BatchProgress, BatchSummary
+from coach.web import render
 
 BATCH_POLL_S = 0.5
 
@@ -138,31 +135,6 @@ def search_view(coach: Coach, text: str, k: float) -> tuple[str, list[list[objec
     except CoachError as exc:
         return render.error_markdown(str(exc)), []
     return f"{len(passages)} passages", render.search_rows(passages)
-
-
-def documents_view(coach: Coach) -> list[list[str]]:
-    """The documents of the knowledge folder."""
-    documents, _ = coach.load_documents()
-    return render.document_rows(documents)
-
-
-def document_text(coach: Coach, event: gr.SelectData) -> str:
-    """The chosen document's text, as written."""
-    documents, _ = coach.load_documents()
-    row = event.index[0] if isinstance(event.index, list | tuple) else event.index
-    return documents[row].body if 0 <= row < len(documents) else ""
-
-
-def upload_view(coach: Coach, path: str | None) -> tuple[str, list[list[str]]]:
-    """Index an uploaded guideline file at once; a bad file gets a clear message and changes nothing."""
-    if not path:
-        return "", documents_view(coach)
-    name = Path(path).name
-    try:
-        report = coach.add_document(name, Path(path).read_bytes(), replace=True)  # old version kept in history
-    except CoachError as exc:
-        return render.error_markdown(f"{name} was not added: {exc}"), documents_view(coach)
-    return render.report_markdown(name, report), documents_view(coach)
 
 
 # --------------------------------------------------------------------------- batch tab
