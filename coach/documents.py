@@ -268,15 +268,4 @@ class DocumentLibrary:
         version: int | None,
         detail: str = "",
     ) -> None:
-        self.versions.record(
-            AuditEntry(
-                at=datetime.now(UTC),
-                user=user or default_user(),
-                action=action,
-                document=name,
-                before_sha256=sha256_of(before) if before is not None else None,
-                after_sha256=sha256_of(after) if after is not None else None,
-                version=version,
-                detail=detail,
-            )
-        )
+        self.versions.record(AuditEntry.now(user, action, name, before, after, version=version, detail=detail))

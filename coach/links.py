@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field, ValidationError
 from coach.errors import InputError, KnowledgeError
 from coach.knowledge import PassageRecord
 from coach.passage_diff import passage_id_map
-from coach.versions import Action, AuditEntry, KnowledgeLock, atomic_write, default_user, sha256_of
+from coach.versions import Action, AuditEntry, KnowledgeLock, atomic_write, sha256_of
 
 LINKS_FILE = "links.yaml"
 HEADER = """\
@@ -283,17 +283,7 @@ class LinkBook:
         if before == after:
             return
         atomic_write(self.path, after)
-        self._audit(
-            AuditEntry(
-                at=datetime.now(UTC),
-                user=user or default_user(),
-                action=action,
-                document=LINKS_FILE,
-                before_sha256=sha256_of(before) if before is not None else None,
-                after_sha256=sha256_of(after),
-                detail=detail,
-            )
-        )
+        self._audit(AuditEntry.now(user, action, LINKS_FILE, before, after, detail=detail))
 
     def check(self) -> LinkReport:
         """Gaps and broken links of the links now, against the rubric and the passages now."""

@@ -116,6 +116,30 @@ class AuditEntry(BaseModel):
     version: int | None = Field(default=None, description="The history version kept by this change, if any.")
     detail: str = ""
 
+    @classmethod
+    def now(
+        cls,
+        user: str | None,
+        action: Action,
+        document: str,
+        before: bytes | None,
+        after: bytes | None,
+        *,
+        version: int | None = None,
+        detail: str = "",
+    ) -> AuditEntry:
+        """An entry for a change made now, from the file's bytes before and after (None: absent)."""
+        return cls(
+            at=datetime.now(UTC),
+            user=user or default_user(),
+            action=action,
+            document=document,
+            before_sha256=sha256_of(before) if before is not None else None,
+            after_sha256=sha256_of(after) if after is not None else None,
+            version=version,
+            detail=detail,
+        )
+
 
 class DocumentInfo(BaseModel):
     """A document of the knowledge folder as it is now."""
