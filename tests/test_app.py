@@ -6,6 +6,7 @@ not the real model: it answers the scorer's Yes/No questions, and fixed JSON / t
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +24,7 @@ from coach.embeddings import Embedder
 from coach.settings import Settings
 from coach.users import Role
 from coach.web import render
-from coach.web.serve import _loopback, serve
+from coach.web.serve import OPEN_NOTICE, _loopback, serve
 from tests.app_server import CUSTOMER, PASSWORD, REWRITE_TEXT, RUDE_DRAFT, prepared_root, running_app
 from tests.fake_openai import Behaviour
 
@@ -356,3 +357,14 @@ def test_users_sign_in_and_only_trainers_change_the_guidelines(
             trainer.close()
         assert (coach.settings.knowledge_dir / source.name).exists()
         assert [e.user for e in coach.audit_log(source.name)] == ["tess"]
+
+
+def test_an_open_page_says_so_on_top(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach
+) -> None:
+    """Uses the fake OpenAI server (not asked anything: only the page's layout is read)."""
+    root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-open") / "root")
+    with running_app(root, embedder, open_page=True) as (url, _, _), urllib.request.urlopen(f"{url}config") as page:
+        config = json.load(page)
+    notices = [c["props"].get("value") for c in config["components"] if c["props"].get("elem_id") == "open-notice"]
+    assert notices == [OPEN_NOTICE] and "anyone who can reach it can change the guidelines" in OPEN_NOTICE
