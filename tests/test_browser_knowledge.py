@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from coach import Coach
 from coach.embeddings import Embedder
@@ -123,3 +124,17 @@ def test_coverage_lists_a_criterion_left_without_passages(trainer, served: tuple
     row = next((cells for cells in rows if cells and criterion in cells[0]), rows)
     assert row[1:] == [GAP] * len(coach.links.check().languages), row
     assert coach.links.read().passages_of(criterion) == ()
+
+
+def test_a_suggested_criterion_is_rejected_from_the_passages_table(trainer, served: tuple[str, Coach]) -> None:
+    _, coach = served
+    first = trainer.locator("#passage-links .virtual-row [role=gridcell]").first
+    passage_id = first.inner_text().strip()
+    suggested = coach.links.suggestions()[passage_id][0].criterion  # unlinked passages come first
+    first.click()
+    expect(trainer.locator("#link-criterion input")).to_have_value(suggested)
+    expect(trainer.locator("#link-passage textarea, #link-passage input").first).to_have_value(passage_id)
+    trainer.locator("#reject-button").click()
+    trainer.locator("#link-status", has_text="will not be suggested").wait_for()
+    assert suggested in coach.links.read().rejected[passage_id]
+    assert suggested not in [s.criterion for s in coach.links.suggestions()[passage_id]]

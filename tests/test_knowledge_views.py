@@ -51,8 +51,8 @@ def test_a_new_version_lists_its_passages_and_the_links_it_orphans() -> None:
         links_orphaned={"ru-doc#4": ["apology_ownership"]},
     )
     text = render_knowledge.change_markdown(change)
-    assert "**new version**" in text and "➕ `ru-doc#5` Новый совет." in text
-    assert "➖ `ru-doc#4` ~~Старый &lt;совет&gt;.~~" in text  # escaped: document text is not markup
+    assert "**new version**" in text and "**added** `ru-doc#5` Новый совет." in text
+    assert "**removed** `ru-doc#4` ~~Старый &lt;совет&gt;.~~" in text  # escaped: document text is not markup
     assert "follow their passages: 3" in text and "`ru-doc#4` is linked to apology_ownership" in text
 
 
@@ -103,3 +103,4 @@ def test_the_panel_shows_documents_coverage_and_suggestions(small: Coach) -> Non
     assert "linked to no criterion" in check
     unlinked = passages[passages["criteria"] == "—"]
     assert len(unlinked) and all(unlinked["suggested"] != "")  # suggestions for every unlinked passage
+    assert list(passages.index[: len(unlinked)]) == list(unlinked.index)  # first: they wait for a trainer

@@ -114,13 +114,17 @@ def discard_view(coach: Coach, pending: PendingVersion | None) -> tuple[Any, ...
     return message, *_hidden_preview(), *panel(coach)
 
 
+def _clicked_row(event: gr.SelectData) -> str | None:
+    """The first cell of the clicked row (a document's file name, a passage's id): the table's order may change."""
+    row = event.row_value
+    return str(row[0]) if isinstance(row, list | tuple) and row else None
+
+
 def select_document(coach: Coach, event: gr.SelectData) -> tuple[str | None, str, str]:
     """The chosen document: its name (for revert and remove), its text, and its kept versions."""
-    documents = coach.documents()
-    row = event.index[0] if isinstance(event.index, list | tuple) else event.index
-    if not 0 <= row < len(documents):
+    chosen = next((d for d in coach.documents() if d.name == _clicked_row(event)), None)
+    if chosen is None:
         return None, "", ""
-    chosen = documents[row]
     path = coach.settings.knowledge_dir / chosen.name
     text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
     return chosen.name, text, render_knowledge.history_markdown(chosen.name, coach.document_history(chosen.name))
@@ -155,15 +159,13 @@ def _document_change(coach: Coach, name: str | None, viewer: Viewer, verb: str, 
 
 def select_passage(coach: Coach, event: gr.SelectData) -> tuple[Any, Any]:
     """A row of the passages table fills the link controls: its id, and its first suggested criterion."""
-    passages = coach.links.passages()
-    row = event.index[0] if isinstance(event.index, list | tuple) else event.index
-    if not 0 <= row < len(passages):
+    passage_id = _clicked_row(event)
+    if passage_id is None or passage_id not in {p.id for p in coach.links.passages()}:
         return gr.skip(), gr.skip()
-    passage = passages[row]
-    suggested = coach.links.suggestions().get(passage.id) or []
-    linked = coach.links.read().criteria_of(passage.id)
+    suggested = coach.links.suggestions().get(passage_id) or []
+    linked = coach.links.read().criteria_of(passage_id)
     criterion = suggested[0].criterion if suggested else (linked[0] if linked else gr.skip())
-    return passage.id, criterion
+    return passage_id, criterion
 
 
 def link_view(coach: Coach, action: str, passage: str | None, criterion: str | None, viewer: Viewer) -> tuple[Any, ...]:

@@ -42,12 +42,11 @@ def change_markdown(change: DocumentChange) -> str:
         "",
     ]
     for passage in change.passages:
-        if passage.kind == "added":
-            lines.append(f"- ➕ `{passage.passage_id}` {escape(_excerpt(passage.after, CHANGE_EXCERPT_CHARS))}")
-        elif passage.kind == "removed":
-            lines.append(f"- ➖ `{passage.passage_id}` ~~{escape(_excerpt(passage.before, CHANGE_EXCERPT_CHARS))}~~")
+        if passage.kind == "removed":
+            text = f"~~{escape(_excerpt(passage.before, CHANGE_EXCERPT_CHARS))}~~"
         else:
-            lines.append(f"- ✏️ `{passage.passage_id}` {escape(_excerpt(passage.after, CHANGE_EXCERPT_CHARS))}")
+            text = escape(_excerpt(passage.after, CHANGE_EXCERPT_CHARS))
+        lines.append(f"- **{passage.kind}** `{passage.passage_id}` {text}")
     lines.append("")
     lines.append(f"Rubric links that follow their passages: {change.links_kept}.")
     for passage_id, criteria in change.links_orphaned.items():
@@ -112,9 +111,12 @@ def link_check_markdown(report: LinkReport) -> str:
 def passage_rows(
     passages: Sequence[PassageRecord], links: Links, suggestions: Mapping[str, Sequence[Suggestion]]
 ) -> list[list[str]]:
-    """Each passage with its criteria and, when it has none, the suggested ones; in `PASSAGE_HEADERS` order."""
+    """Each passage with its criteria and, when it has none, the suggested ones; in `PASSAGE_HEADERS` order.
+
+    The passages linked to nothing come first: they are the ones waiting for a trainer.
+    """
     rows = []
-    for passage in passages:
+    for passage in sorted(passages, key=lambda p: bool(links.criteria_of(p.id))):
         suggested = ", ".join(f"{s.criterion} ({s.score:.2f})" for s in suggestions.get(passage.id, ()))
         rows.append(
             [
