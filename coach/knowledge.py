@@ -18,6 +18,14 @@ from coach.text import sentence_chunks
 from coach.text import sentence_spans as sentence_spans  # old home, still imported by the critic and tests
 from coach.text import split_sentences as split_sentences
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on the notes files
+
+
+def safe_yaml(text: str) -> object:
+    """``yaml.safe_load`` through libyaml when PyYAML has it (the same results, parsed in C)."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  (a safe loader)
+
+
 DOCUMENT_SUFFIXES = (".md", ".txt")
 NOTES_FOLDER = "notes"  # knowledge/notes/<document id>.yaml: retrieval notes written by people
 # Bump when the passage cutting changes, so every document is re-indexed once.
@@ -98,7 +106,7 @@ def parse_document(text: str, name: str, path: Path | None = None) -> Document:
     match = _FRONT_MATTER.match(text)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1)) or {}
+            loaded = safe_yaml(match.group(1)) or {}
         except yaml.YAMLError as exc:
             raise KnowledgeError(f"{name}: front matter is not valid YAML: {exc}", path=name) from exc
         if not isinstance(loaded, dict):
@@ -159,7 +167,7 @@ def parse_notes(text: str, name: str) -> dict[str, list[str]]:
     like a violation finds the passage that it violates.
     """
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_yaml(text) or {}
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{name}: not valid YAML: {exc}", path=name) from exc
     entries = data.get("passages") if isinstance(data, dict) else None

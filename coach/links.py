@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from coach.errors import InputError, KnowledgeError
-from coach.knowledge import PassageRecord
+from coach.knowledge import PassageRecord, safe_yaml
 from coach.passage_diff import passage_id_map
 from coach.versions import Action, AuditEntry, KnowledgeLock, atomic_write, sha256_of
 
@@ -160,7 +160,7 @@ def read_links(path: Path) -> Links:
     if not path.is_file():
         return Links()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_yaml(path.read_text(encoding="utf-8")) or {}
         return Links.model_validate(data)
     except (yaml.YAMLError, ValidationError, UnicodeDecodeError) as exc:
         raise KnowledgeError(f"{path.name} cannot be read: {exc}") from exc
