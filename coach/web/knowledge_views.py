@@ -73,14 +73,12 @@ def upload_view(coach: Coach, path: str | None, viewer: Viewer) -> tuple[Any, ..
         return refused, *_hidden_preview(), *panel(coach)
     name = Path(path).name
     try:
-        content = Path(path).read_bytes()
-        change = coach.preview_document(name, content)
-        if change.exists and not change.identical:
-            pending = PendingVersion(path, name, change.before_sha256)
-            preview = gr.Markdown(value=render_knowledge.change_markdown(change), visible=True)
-            return "", preview, gr.Row(visible=True), pending, *panel(coach)
-        report = coach.add_document(name, content, user=viewer.name)
-    except CoachError as exc:
+        report = coach.add_document(name, Path(path).read_bytes(), user=viewer.name)
+    except NewVersionError as exc:  # the name exists with other content: show the change, change nothing
+        pending = PendingVersion(path, name, exc.change.before_sha256)
+        preview = gr.Markdown(value=render_knowledge.change_markdown(exc.change), visible=True)
+        return "", preview, gr.Row(visible=True), pending, *panel(coach)
+    except (CoachError, OSError) as exc:
         return render.error_markdown(f"{name} was not added: {exc}"), *_hidden_preview(), *panel(coach)
     return render.report_markdown(name, report), *_hidden_preview(), *panel(coach)
 
