@@ -31,8 +31,8 @@ from pathlib import Path
 
 from bench.common import KNOWLEDGE
 from coach import Coach, Settings
-from coach.batch import evaluate_file
-from coach.batch_results import read_results
+from coach.batch.results import read_results
+from coach.batch.run import evaluate_file
 from coach.prompts import load_rubric
 
 OPENINGS = [

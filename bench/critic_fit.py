@@ -21,11 +21,11 @@ import numpy as np
 
 from bench.common import ROOT
 from coach import Settings
-from coach.critic import CriticModel, FeatureSet
-from coach.embeddings import shared_embedder
+from coach.judging.critic import CriticModel, FeatureSet
+from coach.judging.training import critic_figures, embed, read_labelled, train_critic
+from coach.knowledge.embeddings import shared_embedder
+from coach.knowledge.retrieval import text_vectors
 from coach.prompts import load_rubric
-from coach.retrieval import text_vectors
-from coach.training import critic_figures, embed, read_labelled, train_critic
 
 
 class VectorCache:

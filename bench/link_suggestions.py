@@ -5,7 +5,7 @@ Usage:  uv run python -m bench.link_suggestions
 Leave one document out over the linked passages of knowledge/links.yaml: for each document, drop every link
 of its passages, ask the suggester for that document's linked passages, and count top-1 (the first criterion
 is one of the passage's criteria) and top-2 (either of the first two). Printed as top-1 / top-2, overall and
-per language, for the baseline, the variants tried, and ``coach.link_suggestions.CriterionSuggester``.
+per language, for the baseline, the variants tried, and ``coach.knowledge.link_suggestions.CriterionSuggester``.
 43 passages: one passage is 0.023, so read differences under 0.05 as noise.
 """
 
@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bench.common import KNOWLEDGE, PROMPTS, ROOT
-from coach.embeddings import Embedder, Vectors, shared_embedder
-from coach.knowledge import PassageRecord, find_document_files, read_document, split_passages
-from coach.link_suggestions import CriterionSuggester, centroids, criterion_text, rank_criteria
-from coach.links import LINKS_FILE, Links, Suggester, Suggestion, read_links
+from coach.judging.training import read_labelled
+from coach.knowledge.embeddings import Embedder, Vectors, shared_embedder
+from coach.knowledge.link_suggestions import CriterionSuggester, centroids, criterion_text, rank_criteria
+from coach.knowledge.links import LINKS_FILE, Links, Suggester, Suggestion, read_links
+from coach.knowledge.passages import PassageRecord, find_document_files, read_document, split_passages
 from coach.prompts import LANGUAGES, Rubric, load_rubric
 from coach.text import split_sentences
-from coach.training import read_labelled
 
 Scores = Callable[[Links, list[PassageRecord], list[PassageRecord]], np.ndarray]  # targets x criteria
 Figures = dict[str, dict[str, float]]  # "all" or a language -> top1, top2, n

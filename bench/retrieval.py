@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import KNOWLEDGE, load_eval
 from coach import Coach, Settings
-from coach.retrieval import RetrievalConfig
+from coach.knowledge.retrieval import RetrievalConfig
 
 Search = Callable[[str, int], list[str]]
 

@@ -12,8 +12,9 @@ from coach.errors import (
     KnowledgeError,
     LLMError,
     ModelIntegrityError,
-    NewVersionError,
 )
+from coach.knowledge.diff import DocumentChange, NewVersionError, PassageChange
+from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
 from coach.models import (
     Answer,
     Change,
@@ -28,9 +29,7 @@ from coach.models import (
     Score,
     Usage,
 )
-from coach.passage_diff import DocumentChange, PassageChange
 from coach.settings import Settings
-from coach.versions import AuditEntry, DocumentInfo, DocumentVersion
 
 __all__ = [
     "Answer",

@@ -1,8 +1,8 @@
 """The ``Coach`` facade: the one public entry point the CLI, the app and scripts call.
 
 Its parts open lazily (``coach.parts``: store, retriever, LLM, cache; here: rubric, critic) and each job goes to
-its module: documents and the index to ``coach.documents``, critique to ``coach.critique``, rewrite to
-``coach.rewriting``, ask to ``coach.answers``, batch evaluation to ``coach.batch``.
+its module: documents and the index to ``coach.knowledge.library``, critique to ``coach.judging.pipeline``, rewrite to
+``coach.writing.rewriting``, ask to ``coach.writing.answers``, batch evaluation to ``coach.batch.run``.
 """
 
 from __future__ import annotations
@@ -12,25 +12,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from coach.answers import Answerer
 from coach.cache import ResultCache
-from coach.critic import CriticModel, load_critic_model
-from coach.critique import CritiquePipeline, LearnedCritic
-from coach.embeddings import Embedder, shared_embedder
-from coach.index import PassageStore
 from coach.inputs import check_draft, check_k, check_text
-from coach.knowledge import Document
-from coach.links import LinkBook
-from coach.llm import LLMProvider, LLMStatus
+from coach.judging.critic import CriticModel, load_critic_model
+from coach.judging.pipeline import CritiquePipeline, LearnedCritic
+from coach.knowledge.diff import DocumentChange
+from coach.knowledge.embeddings import Embedder, shared_embedder
+from coach.knowledge.index import PassageStore
+from coach.knowledge.links import LinkBook
+from coach.knowledge.passages import Document
+from coach.knowledge.retrieval import RetrievalConfig, Retriever
+from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
+from coach.llm.client import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite
 from coach.parts import Parts
-from coach.passage_diff import DocumentChange
 from coach.progress import final_result
 from coach.prompts import Rubric
-from coach.retrieval import RetrievalConfig, Retriever
-from coach.rewriting import Rewriter
 from coach.settings import Settings
-from coach.versions import AuditEntry, DocumentInfo, DocumentVersion
+from coach.writing.answers import Answerer
+from coach.writing.rewriting import Rewriter
+from coach.writing.suggestions import Suggester
 
 
 class Coach:
@@ -103,6 +104,11 @@ class Coach:
     def rewriter(self) -> Rewriter:
         """The rewrite pipeline, judged by this Coach's own critique."""
         return self._parts.rewriter(self.rubric, judge=self.critique, mask=self._critiques.masked)
+
+    @functools.cached_property
+    def suggester(self) -> Suggester:
+        """The suggested sentence after a critique, masked as the critique was."""
+        return Suggester(self.settings, lambda: self.llm, self._critiques.masked)
 
     @functools.cached_property
     def answerer(self) -> Answerer:
@@ -195,7 +201,7 @@ class Coach:
         Each value replaces the previous one. Comes after the critique (which never waits for it); nothing
         when the critique found no issue. LLM failures raise ``LLMError`` with a readable message.
         """
-        return self._critiques.suggest(draft, critique, customer_message)
+        return self.suggester(draft, critique, customer_message)
 
     def rewrite(self, draft: str, customer_message: str | None = None) -> Rewrite:
         """An improved reply that keeps the draft's facts, checked before it is called an improvement."""
@@ -216,13 +222,13 @@ class Coach:
         yield from self.answerer.stream(checked)
 
     def evaluate(self, rows: Any, **options: Any) -> Iterator[Any]:
-        """Critique many replies with the same rubric; yields one result per row (see `coach.batch`)."""
-        from coach import batch
+        """Critique many replies with the same rubric; yields one result per row (see `coach.batch.run`)."""
+        from coach.batch import run as batch
 
         return batch.evaluate(self, rows, **options)
 
     def evaluate_file(self, source: str | Path, destination: str | Path, **options: Any) -> Any:
         """Score a CSV/JSONL file of replies into append-only JSONL, resumable; returns the summary."""
-        from coach import batch
+        from coach.batch import run as batch
 
         return batch.evaluate_file(self, source, destination, **options)

@@ -3,7 +3,8 @@
 CoachError
 ├── InputError            bad user input (empty or oversized text, bad file)
 ├── KnowledgeError        a guideline document cannot be read or has no text
-├── NewVersionError       an upload would replace a document: confirm it (carries the change)
+├── NewVersionError       an upload would replace a document: confirm it (carries the change;
+│                         defined beside DocumentChange in coach.knowledge.diff)
 ├── IndexStoreError       the Chroma store is unreachable or unusable
 └── LLMError              the LLM failed after bounded retries
     ├── ModelIntegrityError   embedded weights missing or failing their sha256
@@ -12,11 +13,6 @@ CoachError
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from coach.passage_diff import DocumentChange
 
 
 class CoachError(Exception):
@@ -38,14 +34,6 @@ class KnowledgeError(CoachError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
-
-
-class NewVersionError(CoachError):
-    """An upload whose name exists: a new version, kept only when the caller confirms (``replace=True``)."""
-
-    def __init__(self, message: str, *, change: DocumentChange) -> None:
-        super().__init__(message)
-        self.change = change
 
 
 class IndexStoreError(CoachError):

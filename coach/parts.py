@@ -9,22 +9,22 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coach.answers import Answerer, AskPrompts, SentencePicker
 from coach.cache import ResultCache
-from coach.documents import DocumentLibrary
-from coach.embeddings import Embedder
-from coach.index import PassageStore
-from coach.knowledge import PassageRecord
-from coach.link_suggestions import CriterionSuggester
-from coach.links import LINKS_FILE, LinkBook, Links, Suggestion
-from coach.llm import LLMProvider
+from coach.knowledge.embeddings import Embedder
+from coach.knowledge.index import PassageStore
+from coach.knowledge.library import DocumentLibrary
+from coach.knowledge.link_suggestions import CriterionSuggester
+from coach.knowledge.links import LINKS_FILE, LinkBook, Links, Suggestion
+from coach.knowledge.passages import PassageRecord
+from coach.knowledge.retrieval import RetrievalConfig, Retriever
+from coach.knowledge.versions import VersionStore
+from coach.llm.client import LLMProvider
 from coach.models import Passage
 from coach.progress import Clock
 from coach.prompts import Rubric, load_rubric
-from coach.retrieval import RetrievalConfig, Retriever
-from coach.rewriting import Judge, Mask, RewritePrompts, Rewriter
 from coach.settings import Settings
-from coach.versions import VersionStore
+from coach.writing.answers import Answerer, AskPrompts, SentencePicker
+from coach.writing.rewriting import Judge, Mask, RewritePrompts, Rewriter
 
 CRITIQUE_K = 5
 

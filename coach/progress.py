@@ -6,15 +6,27 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from coach.errors import CoachError
 from coach.models import Passage, Progress
-from coach.structured import Partial
 
 PROGRESS_INTERVAL_S = 0.5
 
 ResultT = TypeVar("ResultT")
+
+
+@dataclass
+class Partial:
+    """Text generated so far, shared with a progress reporter; setting ``cancelled`` stops the stream.
+
+    ``updated`` is set whenever the text grows, so the reporter can pass each token on at once.
+    """
+
+    text: str = ""
+    cancelled: bool = False
+    updated: threading.Event = field(default_factory=threading.Event)
 
 
 class Clock:

@@ -11,7 +11,7 @@ A template is a Markdown file that opens with YAML front matter naming its versi
 The body's placeholders must be exactly the declared variables, and ``render`` refuses a missing or an
 undeclared value. The rubric (``rubric.yaml``) holds the criteria, their texts in every supported language,
 each criterion's severity and where a missing part belongs. Which passages state each criterion is the
-trainers' data, in the knowledge folder (``coach.links``).
+trainers' data, in the knowledge folder (``coach.knowledge.links``).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from coach import Coach, Settings
-from coach.embeddings import Embedder
-from coach.users import Role, UserBook
+from coach.knowledge.embeddings import Embedder
+from coach.knowledge.users import Role, UserBook
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_DRAFT = (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, Settings
-from coach.embeddings import Embedder, shared_embedder
+from coach.knowledge.embeddings import Embedder, shared_embedder
 from coach.resources import shipped_knowledge_dir
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: README, .ci, artifacts

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coach.agreement import exact_match, summarize, weighted_kappa
-from coach.batch_io import BatchIssue, BatchResult, CriterionResult
+from coach.batch.agreement import exact_match, summarize, weighted_kappa
+from coach.batch.io import BatchIssue, BatchResult, CriterionResult
 from coach.models import Usage
 
 

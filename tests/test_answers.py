@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from coach.answers import build_answer
 from coach.models import Passage
+from coach.writing.answers import build_answer
 
 
 def passage(pid: str, score: float = 0.5) -> Passage:

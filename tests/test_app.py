@@ -18,11 +18,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from coach import Answer, Change, Citation, Coach, Critique, IndexReport, Issue, Passage, Progress, Rewrite, Score
-from coach.agreement import CriterionSummary
-from coach.batch import BatchSummary
-from coach.embeddings import Embedder
+from coach.batch.agreement import CriterionSummary
+from coach.batch.run import BatchSummary
+from coach.knowledge.embeddings import Embedder
+from coach.knowledge.users import Role
 from coach.settings import Settings
-from coach.users import Role
 from coach.web import render
 from coach.web.serve import OPEN_NOTICE, _loopback, serve
 from tests.app_server import CUSTOMER, PASSWORD, REWRITE_TEXT, RUDE_DRAFT, prepared_root, running_app

@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, Settings
-from coach.batch import BatchProgress, RetryPolicy, _prepared, evaluate, evaluate_file, summary_path
-from coach.batch_io import BatchResult, BatchRow, parse_columns, read_input, rows_from_records, stable_id
-from coach.batch_results import ResultWriter, read_results, repair_results
-from coach.embeddings import Embedder
+from coach.batch.io import BatchResult, BatchRow, parse_columns, read_input, rows_from_records, stable_id
+from coach.batch.results import ResultWriter, read_results, repair_results
+from coach.batch.run import BatchProgress, RetryPolicy, _prepared, evaluate, evaluate_file, summary_path
 from coach.errors import InputError, InvalidModelOutput, LLMError
+from coach.knowledge.embeddings import Embedder
 from coach.models import Critique, Issue, Score, Usage
 from coach.prompts import load_rubric
 from tests.conftest import KNOWLEDGE
@@ -726,7 +726,7 @@ def test_cli_killed_at_random_points_resumes_with_every_row_exactly_once(indexed
 
 
 def test_cli_stops_on_a_bad_file_with_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    from coach.cli import main
+    from coach.cli.main import main
 
     source = write_csv_file(tmp_path / "replies.csv", [{"ticket": "1", "reply": "Hello"}])
     assert main(["evaluate", str(source), "-o", str(tmp_path / "out.jsonl")]) == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from coach import Coach
-from coach.embeddings import Embedder
+from coach.knowledge.embeddings import Embedder
 from tests.app_server import CUSTOMER, RUDE_DRAFT, prepared_root, running_app
 from tests.conftest import ROOT
 from tests.fake_openai import Behaviour

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from coach import Coach
-from coach.embeddings import Embedder
+from coach.knowledge.embeddings import Embedder
 from coach.web.render_knowledge import GAP
 from tests.app_server import PASSWORD, prepared_root, running_app
 from tests.test_browser import ARTIFACTS, LLM_WAIT_MS, browser  # noqa: F401  (the browser fixture)

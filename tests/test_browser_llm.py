@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from coach import Coach, Settings
-from coach.embeddings import Embedder
+from coach.knowledge.embeddings import Embedder
 from coach.web.serve import serve
 from tests.app_server import free_port, prepared_root
 from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS, browser  # noqa: F401  (the browser fixture)

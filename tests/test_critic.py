@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.critic import CriticModel, LinearModel, fit_logistic, load_critic_model
-from coach.embeddings import Embedder
 from coach.errors import InputError, PromptError
+from coach.judging.critic import CriticModel, LinearModel, fit_logistic, load_critic_model
+from coach.judging.training import choose_thresholds, embed, fold_of, read_labelled, train_critic
+from coach.knowledge.embeddings import Embedder
 from coach.prompts import load_rubric
-from coach.training import choose_thresholds, embed, fold_of, read_labelled, train_critic
 
 TRAINING = Path(__file__).resolve().parent.parent / "training" / "drafts.jsonl"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, InputError, InvalidModelOutput, LLMError, Settings
-from coach.critic import load_critic_model
-from coach.embeddings import Embedder
+from coach.judging.critic import load_critic_model
+from coach.knowledge.embeddings import Embedder
 from coach.models import Critique, Rewrite
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach.feedback import Judgement, build_feedback, insertion_point, overall_score, score_for, severity
+from coach.judging.feedback import Judgement, build_feedback, insertion_point, overall_score, score_for, severity
 from coach.prompts import load_rubric
 
 RUBRIC = load_rubric()

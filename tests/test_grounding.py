@@ -7,8 +7,8 @@ import random
 import pytest
 
 from coach.facts import FactChanges, extract_facts, fact_changes, mask_pii, unmask
+from coach.judging.quotes import GroundingReport, Span, filter_citations, locate_quote
 from coach.language import language_matches
-from coach.quotes import GroundingReport, Span, filter_citations, locate_quote
 
 DRAFTS = {
     "en": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.injection import is_instruction
+from coach.judging.injection import is_instruction
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import BaseModel
 
 from coach.errors import InvalidModelOutput
-from coach.json_critic import DraftCritique, check_critique, critique_schema
+from coach.judging.json_critic import DraftCritique, check_critique, critique_schema
+from coach.llm.structured import JsonCall, JsonModes, generate_json, parse_json
 from coach.models import Usage
 from coach.prompts import load_prompt, load_rubric
-from coach.structured import JsonCall, JsonModes, generate_json, parse_json
 
 RUBRIC = load_rubric()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coach.errors import KnowledgeError
-from coach.knowledge import (
+from coach.knowledge.passages import (
     decode_document,
     find_document_files,
     parse_document,

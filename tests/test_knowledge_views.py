@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from coach import Coach, DocumentChange, PassageChange
-from coach.links import LinkReport, OrphanedLink
+from coach.knowledge.links import LinkReport, OrphanedLink
 from coach.web import knowledge_views, render_knowledge
 from coach.web.knowledge_views import NOT_A_TRAINER, PendingVersion, Viewer
 from tests.test_links import DOC, small  # noqa: F401  (the small Coach fixture)

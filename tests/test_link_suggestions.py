@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from coach.embeddings import Embedder, Vectors
-from coach.knowledge import PassageRecord, find_document_files, read_document, split_passages
-from coach.link_suggestions import CriterionSuggester, centroids, rank_criteria
-from coach.links import Links, Suggester
+from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.link_suggestions import CriterionSuggester, centroids, rank_criteria
+from coach.knowledge.links import Links, Suggester
+from coach.knowledge.passages import PassageRecord, find_document_files, read_document, split_passages
 from coach.prompts import Rubric, load_rubric
 from tests.conftest import KNOWLEDGE
 

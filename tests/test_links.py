@@ -11,12 +11,20 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, InputError, Settings
-from coach.embeddings import Embedder
-from coach.knowledge import PassageRecord
-from coach.links import LINKS_FILE, Links, OrphanedLink, check_links, dump_links, follow_new_versions, read_links
-from coach.passage_diff import version_passages
+from coach.knowledge.diff import version_passages
+from coach.knowledge.embeddings import Embedder
+from coach.knowledge.links import (
+    LINKS_FILE,
+    Links,
+    OrphanedLink,
+    check_links,
+    dump_links,
+    follow_new_versions,
+    read_links,
+)
+from coach.knowledge.passages import PassageRecord
+from coach.knowledge.versions import sha256_of
 from coach.prompts import load_rubric
-from coach.versions import sha256_of
 
 RUBRIC_IDS = load_rubric().ids
 DOC = "en-refunds.md"
@@ -199,7 +207,7 @@ def test_passages_of_a_version_that_cannot_be_read_are_none() -> None:
 
 
 def test_the_links_command_edits_and_checks(small: Coach, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from coach.cli import main
+    from coach.cli.main import main
 
     monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(small.settings.knowledge_dir))
     monkeypatch.setenv("COACH_DATA_DIR", str(small.settings.data_dir))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, Critique, Settings
-from coach.embeddings import Embedder
+from coach.knowledge.embeddings import Embedder
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 

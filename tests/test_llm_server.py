@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from coach.errors import LLMError, ModelIntegrityError
-from coach.llm_server import EmbeddedLLMServer
-from coach.model_file import PART_COUNT, ensure_joined, ensure_model_file, join_parts, part_paths, stamp_path
+from coach.llm.model_file import PART_COUNT, ensure_joined, ensure_model_file, join_parts, part_paths, stamp_path
+from coach.llm.server import EmbeddedLLMServer
 
 
 def sha256(data: bytes) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coach import Coach, KnowledgeError, Settings, resources
-from coach.embeddings import Embedder
+from coach.knowledge.embeddings import Embedder
 from coach.prompts import load_prompt, load_rubric
 from tests.conftest import KNOWLEDGE, ROOT
 

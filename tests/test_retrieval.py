@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from coach.embeddings import Embedder
-from coach.index import Candidate
+from coach.knowledge.embeddings import Embedder
+from coach.knowledge.index import Candidate
+from coach.knowledge.retrieval import chunks, fused_scores, query_segments, select_diverse, text_vectors
 from coach.models import Passage
-from coach.retrieval import chunks, fused_scores, query_segments, select_diverse, text_vectors
 
 
 def candidate(pid: str, document: str) -> Candidate:

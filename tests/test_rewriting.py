@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pytest
 
 from coach import LLMError, Settings
-from coach.generation import clean_text, complete_sentences
-from coach.llm import LLMProvider
+from coach.llm.client import LLMProvider
+from coach.llm.generation import clean_text, complete_sentences
 from coach.models import Critique, Issue, Passage, Rewrite, Score
 from coach.prompts import load_rubric
-from coach.rewriting import RewritePrompts, Rewriter, fixed_criteria, token_budget
+from coach.writing.rewriting import RewritePrompts, Rewriter, fixed_criteria, token_budget
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUBRIC = load_rubric()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from coach import LLMError, Settings
-from coach.llm import LLMProvider
+from coach.llm.client import LLMProvider
 from coach.models import Issue
 from coach.prompts import load_prompt, load_rubric
-from coach.suggestions import first_sentence, suggest_stream
+from coach.writing.suggestions import first_sentence, suggest_stream
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUBRIC = load_rubric()

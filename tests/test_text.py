@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach import knowledge
+from coach.knowledge import passages as knowledge
 from coach.text import sentence_chunks, sentence_pieces, sentence_spans, split_sentences
 
 TEXT = "Hello Anna.  We cannot refund you!It is policy…\nRead the email next time"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coach.errors import InputError
-from coach.users import UserBook, UsersFileError
+from coach.knowledge.users import UserBook, UsersFileError
 from tests.test_cli import run_cli
 
 

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from coach import Coach, InputError, Settings
-from coach.cli import main
-from coach.embeddings import Embedder
-from coach.errors import NewVersionError
-from coach.knowledge import parse_document, split_passages
-from coach.links import LINKS_FILE
-from coach.passage_diff import describe_change
-from coach.versions import sha256_of
+from coach import Coach, InputError, NewVersionError, Settings
+from coach.cli.main import main
+from coach.knowledge.diff import describe_change
+from coach.knowledge.embeddings import Embedder
+from coach.knowledge.links import LINKS_FILE
+from coach.knowledge.passages import parse_document, split_passages
+from coach.knowledge.versions import sha256_of
 
 REFUNDS = "en-refunds.md"
 V1 = "# Refunds\n\nAlways tell the customer the exact date when the refund will arrive in their bank account.\n"

@@ -23,7 +23,7 @@ from coach.web.views import (
 )
 
 if TYPE_CHECKING:
-    from coach.web.serve import Warmup
+    from coach.web.warmup import Warmup
 
 LLM_CONCURRENCY = 2  # critiques, rewrites and answers at once; more only queue inside the LLM server
 SEARCH_CONCURRENCY = 4  # searches and uploads never wait behind a long critique

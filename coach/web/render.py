@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite
-from coach.batch import BatchSummary
+from coach.batch.run import BatchSummary
 from coach.text import sentence_pieces
 
 Highlight = list[tuple[str, str | None]]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from coach import AuditEntry, DocumentChange, DocumentInfo, DocumentVersion
-from coach.knowledge import PassageRecord
-from coach.links import LinkReport, Links, Suggestion
+from coach.knowledge.links import LinkReport, Links, Suggestion
+from coach.knowledge.passages import PassageRecord
 from coach.web.render import escape
 
 GAP = "— none"

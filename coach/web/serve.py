@@ -8,34 +8,15 @@ users the page listens on loopback only, unless told to run open, and then it sa
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ipaddress
-import threading
 
 import gradio as gr
 
-from coach import Coach, CoachError
-from coach.cli import add_serve_arguments
-from coach.users import UserBook
+from coach import Coach
+from coach.knowledge.users import UserBook
 from coach.web.app import CSS, HEAD, SEARCH_CONCURRENCY, build_app
-
-
-class Warmup:
-    """Starts the LLM in the background at start-up, so the page opens at once and the first critique does not wait."""
-
-    def __init__(self, coach: Coach) -> None:
-        self.text = "LLM: starting…"
-        self.done = False
-        self.thread = threading.Thread(target=self._run, args=(coach,), daemon=True, name="coach-warmup")
-
-    def _run(self, coach: Coach) -> None:
-        status = coach.llm_status()
-        state = "ready" if status.answers else f"not answering: {status.detail}"
-        self.text = f"LLM: {status.endpoint.split(' at ')[0]} — {state}"
-        self.done = True
-        with contextlib.suppress(CoachError):  # the Knowledge tab then says what is wrong
-            coach.links.suggestions()  # embeds the rubric's criteria once, before a trainer needs them
-
+from coach.web.options import add_serve_arguments
+from coach.web.warmup import Warmup
 
 OPEN_NOTICE = (
     "⚠ **This page is open:** anyone who can reach it can change the guidelines. "

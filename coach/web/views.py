@@ -17,7 +17,7 @@ import gradio as gr
 import pandas as pd
 
 from coach import Answer, Coach, CoachError, Critique, Progress, Rewrite
-from coach.batch import BatchProgress, BatchSummary
+from coach.batch.run import BatchProgress, BatchSummary
 from coach.web import render
 
 BATCH_POLL_S = 0.5

@@ -1,0 +1,4 @@
+"""The batch layer: files of replies in, results out, resume by id, agreement with human scores.
+
+May import: the core, ``coach.knowledge`` and ``coach.judging`` (a row is judged by a callable it is given).
+"""

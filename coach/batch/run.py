@@ -1,0 +1,328 @@
+"""Batch evaluation for QA: the same rubric over thousands of replies, resumable, with bounded concurrency.
+
+``evaluate`` yields one ``BatchResult`` per row **in order of completion** (each result keeps its input
+``row`` number, so sort on it for input order). ``evaluate_file`` appends them to a JSONL results file
+as they finish; when an id appears on several lines, the latest line wins (see ``coach.batch.results``).
+
+Transient LLM errors (429, 5xx, timeouts, unreachable server) are retried with exponential backoff and
+jitter, waiting at least the server's ``Retry-After``; a row that still fails is an error row, never a
+score. Ctrl-C stops at once: finished rows are already on disk, rows in flight are dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from coach.batch.agreement import BatchSummary, summarize
+from coach.batch.io import BatchResult, BatchRow, read_input, rows_from_records
+from coach.batch.results import ResultWriter, read_results, repair_results, write_csv
+from coach.batch.rows import Critic, RetryPolicy, critique_row
+from coach.errors import CoachError, InputError, LLMError
+from coach.prompts import load_rubric
+
+__all__ = ["BatchProgress", "BatchResult", "BatchRow", "BatchSummary", "RetryPolicy", "evaluate", "evaluate_file"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
+STOP_AFTER_FAILURES = 20
+PREPARE_CHUNK = 32  # drafts embedded per call ahead of the workers
+FIRST_CHUNK = 4  # the first call is short so that the first rows start at once
+PREPARE_AHEAD = 2  # chunks embedded and waiting at most
+LLM_DOWN = ("LLMError", "ModelIntegrityError")  # failures of the LLM itself, not of one row's content
+
+
+class BatchProgress(BaseModel):
+    """Where a file run is, for progress bars."""
+
+    total: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def rows_per_min(self) -> float:
+        """Finished rows per minute so far."""
+        return 60 * self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the current pace; None before the first row finishes."""
+        if not self.done:
+            return None
+        return (self.total - self.done) * self.elapsed_s / self.done
+
+    def text(self) -> str:
+        """One plain-text progress line: ``37/200 rows  2 failed  41.3 rows/min  ETA 3m57s``."""
+        eta = "-" if self.eta_s is None else _duration(self.eta_s)
+        skipped = f"  ({self.skipped} already done)" if self.skipped else ""
+        return (
+            f"{self.done}/{self.total} rows  {self.failed} failed  {self.rows_per_min:.1f} rows/min  ETA {eta}{skipped}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def evaluate(
+    coach: Critic,
+    rows: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    limit: int | None = None,
+    retry: RetryPolicy | None = None,
+    stop_after: int | None = STOP_AFTER_FAILURES,
+) -> Iterator[BatchResult]:
+    """Critique rows (dicts, a DataFrame, or ``BatchRow``s); yields results in order of completion.
+
+    When ``stop_after`` rows in a row fail because the LLM itself fails (down, rate-limited beyond the
+    retries, a wrong key), the run stops with that ``LLMError`` instead of writing an error for every row.
+    """
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InputError(f"concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}", field="concurrency")
+    batch = _as_rows(rows, columns)
+    results = _run(coach, batch[:limit] if limit is not None else batch, concurrency, retry or RetryPolicy())
+    return _stop_when_llm_is_down(results, stop_after) if stop_after else results
+
+
+def _stop_when_llm_is_down(results: Generator[BatchResult, None, None], stop_after: int) -> Iterator[BatchResult]:
+    failures = 0
+    try:
+        for result in results:
+            yield result
+            failures = failures + 1 if result.error_type in LLM_DOWN else 0
+            if failures >= stop_after:
+                raise LLMError(
+                    f"stopped: the LLM failed {failures} rows in a row (last: {result.error}); finished rows are "
+                    "kept, rerun with --resume --retry-failed once it answers"
+                )
+    finally:
+        results.close()
+
+
+def _as_rows(rows: Any, columns: Mapping[str, str] | None) -> list[BatchRow]:
+    if hasattr(rows, "to_dict"):  # a pandas DataFrame, without importing pandas
+        rows = rows.to_dict("records")
+    rows = list(rows)
+    if rows and all(isinstance(r, BatchRow) for r in rows):
+        return [r for r in rows if isinstance(r, BatchRow)]
+    return rows_from_records(rows, columns).rows
+
+
+def _run(
+    coach: Critic, rows: Iterable[BatchRow], concurrency: int, retry: RetryPolicy
+) -> Generator[BatchResult, None, None]:
+    """Feed rows to worker threads, at most ``2 x concurrency`` in flight, and yield what finishes."""
+    tasks: queue.Queue[BatchRow | None] = queue.Queue()
+    done: queue.Queue[BatchResult | BaseException] = queue.Queue()
+    stop = threading.Event()
+    workers = [
+        threading.Thread(target=_work, args=(coach, tasks, done, stop, retry), daemon=True, name=f"coach-batch-{i}")
+        for i in range(concurrency)
+    ]
+    for worker in workers:
+        worker.start()
+    pending = _prepared(coach, rows)
+    in_flight = finished = 0
+    try:
+        while True:
+            # the first row runs alone: the Coach opens its index, LLM and caches once instead of racing N threads
+            capacity = 2 * concurrency if finished else 1
+            while in_flight < capacity and (row := next(pending, None)) is not None:
+                tasks.put(row)
+                in_flight += 1
+            if in_flight == 0:
+                return
+            outcome = _next(done)
+            in_flight -= 1
+            finished += 1
+            if isinstance(outcome, BaseException):
+                raise outcome
+            yield outcome
+    finally:
+        stop.set()  # workers stop waiting in backoff; rows in flight are dropped (daemon threads)
+        pending.close()
+        for _ in workers:
+            tasks.put(None)
+
+
+def _prepared(coach: Critic, rows: Iterable[BatchRow]) -> Generator[BatchRow, None, None]:
+    """The rows, each chunk's drafts embedded in one call by a background thread ahead of the workers.
+
+    One call per chunk is much cheaper than one per draft, and the embedding (C code, outside the GIL)
+    runs while the workers wait on the LLM instead of between their rows. The first chunk is small so
+    the first rows start at once.
+    """
+    prepare = getattr(coach, "prepare", None)
+    if prepare is None:
+        yield from rows
+        return
+    ready: queue.Queue[list[BatchRow] | BaseException | None] = queue.Queue(maxsize=PREPARE_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: list[BatchRow] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def embed_ahead() -> None:
+        try:
+            for chunk in _chunks(rows):
+                try:
+                    prepare([row.draft for row in chunk if isinstance(row.draft, str)])
+                except CoachError as exc:  # only a speed-up: each row still reports its own error
+                    log.warning("could not pre-embed drafts: %s", exc)
+                if not hand_over(chunk):
+                    return
+            hand_over(None)
+        except BaseException as exc:  # reading the rows failed: the consumer re-raises it
+            hand_over(exc)
+
+    thread = threading.Thread(target=embed_ahead, daemon=True, name="coach-batch-embed")
+    thread.start()
+    try:
+        while (chunk := ready.get()) is not None:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield from chunk
+    finally:
+        stop.set()
+
+
+def _chunks(rows: Iterable[BatchRow]) -> Iterator[list[BatchRow]]:
+    """Rows in chunks of ``PREPARE_CHUNK``, the first one of ``FIRST_CHUNK``."""
+    iterator = iter(rows)
+    size = FIRST_CHUNK
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+        size = PREPARE_CHUNK
+
+
+def _next(done: queue.Queue[BatchResult | BaseException]) -> BatchResult | BaseException:
+    """The next finished row, waking twice a second so Ctrl-C is seen at once."""
+    while True:
+        try:
+            return done.get(timeout=0.5)
+        except queue.Empty:
+            continue
+
+
+def _work(
+    coach: Critic,
+    tasks: queue.Queue[BatchRow | None],
+    done: queue.Queue[BatchResult | BaseException],
+    stop: threading.Event,
+    retry: RetryPolicy,
+) -> None:
+    while (row := tasks.get()) is not None and not stop.is_set():
+        try:
+            done.put(critique_row(coach, row, retry, stop))
+        except BaseException as exc:  # a bug, not a bad row: handed to the main thread, which stops the run
+            done.put(exc)
+
+
+# --------------------------------------------------------------------------- evaluate_file
+
+
+def evaluate_file(
+    coach: Critic,
+    source: str | Path,
+    destination: str | Path,
+    *,
+    resume: bool = False,
+    retry_failed: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    limit: int | None = None,
+    columns: Mapping[str, str] | None = None,
+    csv_path: str | Path | None = None,
+    retry: RetryPolicy | None = None,
+    stop_after: int | None = STOP_AFTER_FAILURES,
+    progress: Callable[[BatchProgress], None] | None = None,
+) -> BatchSummary:
+    """Score a CSV/JSONL file into append-only JSONL plus ``<name>.summary.json`` (and a CSV when asked).
+
+    ``resume`` skips ids the results file already has (scored or failed); ``retry_failed`` reruns ids
+    whose latest line is an error; together they do both. Without either, an existing results file
+    is an ``InputError`` (appending a second run to it would mix the two).
+    """
+    output = Path(destination)
+    table = read_input(source, columns)
+    if output.exists() and output.stat().st_size and not (resume or retry_failed):
+        raise InputError(f"{output} exists: pass resume=True (--resume) or retry_failed=True, or another name")
+    repair_results(output)
+    previous = read_results(output)
+    todo = [row for row in table.rows if _wanted(row, previous, resume, retry_failed)]
+    if limit is not None:
+        todo = todo[:limit]
+    state = BatchProgress(total=len(todo), skipped=len(table.rows) - len(todo))
+    started = time.perf_counter()
+    if progress is not None:
+        progress(state)
+    with ResultWriter(output) as writer:
+        for result in evaluate(coach, todo, concurrency=concurrency, retry=retry, stop_after=stop_after):
+            writer.append(result)
+            state.done += 1
+            state.failed += not result.ok
+            state.elapsed_s = time.perf_counter() - started
+            if progress is not None:
+                progress(state)
+    run = {
+        "run_rows": state.done,
+        "run_failed": state.failed,
+        "run_skipped": state.skipped,
+        "run_seconds": round(time.perf_counter() - started, 3),
+        "notes": table.notes,
+    }
+    return write_summary(output, csv_path, **run)
+
+
+def _wanted(row: BatchRow, previous: Mapping[str, BatchResult], resume: bool, retry_failed: bool) -> bool:
+    """Whether a row must be (re)critiqued given what the results file already holds for its id."""
+    before = previous.get(row.id)
+    if before is None:
+        return not retry_failed or resume
+    return retry_failed and not before.ok
+
+
+def write_summary(output: Path, csv_path: str | Path | None = None, **run: Any) -> BatchSummary:
+    """Summarize a results file (latest line per id) into ``<name>.summary.json``, and export CSV if asked."""
+    results = list(read_results(output).values())
+    criteria = load_rubric().ids
+    target = summary_path(output)
+    files = {"output": str(output), "summary_file": str(target), "csv": str(csv_path) if csv_path else None}
+    summary = summarize(results, criteria).model_copy(update=files | run)
+    if csv_path is not None:
+        write_csv(results, Path(csv_path), criteria)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(temporary, target)
+    return summary
+
+
+def summary_path(output: Path) -> Path:
+    """Where the summary of a results file goes: beside it, ``results.jsonl`` -> ``results.summary.json``."""
+    return output.with_name(f"{output.stem}.summary.json")

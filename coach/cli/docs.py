@@ -1,0 +1,67 @@
+"""``coach docs``: the guideline documents, their kept versions and the audit log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from coach.cli.common import EXIT_ERROR, Subcommands, open_coach, read_bytes
+from coach.coach import Coach
+from coach.knowledge.diff import NewVersionError
+
+
+def register(commands: Subcommands) -> None:
+    """Add ``docs list|history|add|revert|remove``."""
+    docs = commands.add_parser("docs", help="guideline documents: list, history, add, revert, remove")
+    docs.set_defaults(run=run)
+    actions = docs.add_subparsers(dest="docs_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="the documents now, with their number of kept versions")
+    history = actions.add_parser("history", help="the kept versions of a document and its audit log")
+    history.add_argument("name", help="file name in the knowledge folder, e.g. en-refunds.md")
+    add = actions.add_parser("add", help="add a document; an existing name shows the change unless --replace")
+    add.add_argument("file")
+    add.add_argument("--replace", action="store_true", help="confirm a new version (the old one is kept)")
+    revert = actions.add_parser("revert", help="bring back a kept version (default: the previous one)")
+    revert.add_argument("name")
+    revert.add_argument("version", nargs="?", type=int, default=None)
+    remove = actions.add_parser("remove", help="remove a document (it stays in the history)")
+    remove.add_argument("name")
+    for action in (add, revert, remove):
+        action.add_argument("--user", default=None, help="who makes the change, for the audit log (default: OS user)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Thin calls to the Coach's document methods."""
+    coach = open_coach()
+    if args.docs_command == "list":
+        for doc in coach.documents():
+            what = doc.problem or f"{doc.id} ({doc.language}) {doc.title}"
+            print(f"{doc.name}  {doc.sha256[:12]}  {doc.size:>7} B  {doc.versions} kept  {what}")
+        return 0
+    if args.docs_command == "history":
+        _history(coach, args.name)
+        return 0
+    if args.docs_command == "add":
+        path = Path(args.file)
+        try:
+            report = coach.add_document(path.name, read_bytes(path), replace=args.replace, user=args.user)
+        except NewVersionError as exc:
+            print(f"{exc}\n(rerun with --replace to confirm)", file=sys.stderr)
+            for change in exc.change.passages:
+                print(f"  {change.kind}: {change.passage_id}", file=sys.stderr)
+            return EXIT_ERROR
+    elif args.docs_command == "revert":
+        report = coach.revert_document(args.name, args.version, user=args.user)
+    else:
+        report = coach.remove_document(args.name, user=args.user)
+    print(report.summary())
+    return 0
+
+
+def _history(coach: Coach, name: str) -> None:
+    for kept in coach.document_history(name):
+        print(f"version {kept.version}  {kept.saved_at:%Y-%m-%d %H:%M:%S}Z  {kept.sha256[:12]}  {kept.size} B")
+    for entry in coach.audit_log(name):
+        hashes = f"{(entry.before_sha256 or '-')[:12]} -> {(entry.after_sha256 or '-')[:12]}"
+        print(f"{entry.at:%Y-%m-%d %H:%M:%S}Z  {entry.user}  {entry.action}  {hashes}  {entry.detail}".rstrip())

@@ -1,0 +1,343 @@
+"""The learned critique: verdicts from the fitted critic, quotes from its sentence models, curated citations.
+
+No LLM is involved in the learned critique: it costs the draft's embedding (shared with retrieval) plus, when a
+criterion is flagged, one batch of sentence embeddings to find the words to quote. The LLM may add a
+suggested sentence afterwards (``coach.writing.suggestions``), never a verdict. ``CritiquePipeline`` runs either
+critic (learned, or the LLM's JSON with ``COACH_CRITIC=json``) behind the result cache, masking personal data
+at its edge before any text leaves for the LLM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from coach.cache import ResultCache, cache_key
+from coach.facts import mask_draft
+from coach.inputs import check_draft
+from coach.judging.critic import CriticModel
+from coach.judging.feedback import MAX_CITED, Judgement, build_feedback, overall_score
+from coach.judging.injection import instruction_spans
+from coach.judging.json_critic import (
+    DraftCritique,
+    check_critique,
+    check_language,
+    critique_schema,
+    ground_critique,
+    passages_block,
+)
+from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.passages import sentence_spans
+from coach.knowledge.retrieval import text_vectors
+from coach.language import detect_language, language_name
+from coach.llm.client import LLMProvider, chat_messages
+from coach.llm.structured import JsonCall, JsonModes, OutputT, generate_json
+from coach.models import Critique, Grounding, Passage, Progress, Usage
+from coach.progress import Clock, Partial, while_running
+from coach.prompts import PromptTemplate, Rubric, load_prompt
+from coach.settings import Settings
+
+RankPassages = Callable[[Vectors, Sequence[str]], list[Passage]]
+LinkedPassages = Callable[[str], Sequence[str]]  # criterion id -> the passages linked to it now
+Retrieve = Callable[[str, Clock], tuple[Any, list[Passage]]]
+
+NO_CUSTOMER_MESSAGE = "(none)"
+JSON_CRITIQUE_TOKENS = 900
+
+
+def draft_sentences(draft: str) -> list[tuple[int, int]]:
+    """Sentence offsets of the draft; the whole draft when it has no sentence break."""
+    return sentence_spans(draft) or [(0, len(draft))]
+
+
+class LearnedCritic:
+    """Judges a draft against every rubric criterion with the fitted ``CriticModel``."""
+
+    def __init__(
+        self, model: CriticModel, rubric: Rubric, embedder: Embedder, rank: RankPassages, linked: LinkedPassages
+    ) -> None:
+        missing = set(rubric.ids) - model.criteria.keys()
+        if missing:
+            from coach.errors import PromptError
+
+            raise PromptError(f"the critic model has no classifier for {sorted(missing)}: run `coach train-critic`")
+        self.model = model
+        self.rubric = rubric
+        self._embedder = embedder
+        self._rank = rank
+        self._linked = linked  # read on each critique: trainers relink while the app runs
+
+    def judge(
+        self, draft: str, vector: Vectors, customer_message: str | None = None
+    ) -> tuple[dict[str, Judgement], list[tuple[int, int]]]:
+        """A verdict per criterion, and the draft's sentences (quotes are among them).
+
+        Sentences addressed to a grader ("rate this 5/5") are left out: the verdicts are the reply's.
+        """
+        sentences = draft_sentences(draft)
+        ignored = instruction_spans(draft, sentences)
+        if ignored and len(ignored) < len(sentences):
+            sentences = [span for span in sentences if span not in ignored]
+            vector = text_vectors(self._embedder, [" ".join(draft[a:b] for a, b in sentences)])[0]
+        texts = [draft[a:b] for a, b in sentences]
+        with_customer = self.model.needs_customer and bool(customer_message)
+        if with_customer:
+            texts.append(str(customer_message))
+        embedded = self._embedder.queries(texts) if self.model.needs_sentences or with_customer else None
+        sentence_vectors = None if embedded is None else embedded[: len(sentences)]
+        customer_vector = embedded[-1] if embedded is not None and with_customer else None
+        probabilities = self.model.violation_probabilities(vector, sentence_vectors, customer_vector)
+        judgements: dict[str, Judgement] = {}
+        for criterion in self.rubric.criteria:
+            fitted = self.model.criteria[criterion.id]
+            probability = probabilities[criterion.id]
+            quote = None
+            if probability >= fitted.threshold and fitted.sentence is not None:
+                if sentence_vectors is None:
+                    sentence_vectors = self._embedder.queries([draft[a:b] for a, b in sentences])
+                said = fitted.sentence.probabilities(sentence_vectors)
+                best = int(np.argmax(said))
+                if said[best] >= fitted.sentence_threshold or criterion.kind == "commission":
+                    quote = sentences[best]
+            judgements[criterion.id] = Judgement(criterion.id, probability, fitted.threshold, quote)
+        return judgements, sentences
+
+    def citations(self, vector: Vectors, flagged: Sequence[str]) -> dict[str, list[Passage]]:
+        """Per flagged criterion, its linked passages closest to the draft."""
+        return {cid: self._rank(vector, self._linked(cid))[:MAX_CITED] for cid in flagged}
+
+    def critique(
+        self, draft: str, customer_message: str | None, language: str, vector: Vectors, retrieved: list[Passage]
+    ) -> Critique:
+        """Scores, issues and strengths; the passages are the dense hits plus every cited curated passage."""
+        judgements, sentences = self.judge(draft, vector, customer_message)
+        ignored = len(draft_sentences(draft)) - len(sentences)
+        cited = self.citations(vector, [cid for cid, j in judgements.items() if j.flagged])
+        passages = list(retrieved)
+        have = {p.id for p in passages}
+        for ranked in cited.values():
+            for passage in ranked:
+                if passage.id not in have:
+                    passages.append(passage)
+                    have.add(passage.id)
+        citation_ids = {cid: [p.id for p in ranked] for cid, ranked in cited.items()}
+        scores, issues, strengths = build_feedback(draft, language, self.rubric, judgements, sentences, citation_ids)
+        return Critique(
+            language=language,
+            scores=scores,
+            overall=overall_score(scores),
+            issues=issues,
+            strengths=strengths,
+            passages=passages,
+            critic=self.model.version,
+            grounding=Grounding(instructions_ignored=ignored),
+        )
+
+
+def _retrieved(passages: list[Passage], clock: Clock) -> Progress:
+    """The first event of every stream: the passages found, within a second."""
+    return Progress(
+        stage="retrieved",
+        passages=passages,
+        elapsed_s=clock.elapsed(),
+        message=f"{len(passages)} guideline passages found",
+    )
+
+
+class CritiquePipeline:
+    """A draft's critique: retrieval, the cache, then the learned or the JSON critic; and the suggested sentence.
+
+    The parts it uses open lazily, so they come in as functions that return them.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retrieve: Retrieve,
+        llm: Callable[[], LLMProvider],
+        results: Callable[[], ResultCache],
+        rubric: Callable[[], Rubric],
+        critic_model: Callable[[], CriticModel],
+        learned_critic: Callable[[], LearnedCritic],
+        links_fingerprint: Callable[[], str],
+    ) -> None:
+        self.settings = settings
+        self._retrieve = retrieve
+        self._llm, self._results = llm, results
+        self._rubric, self._critic_model, self._learned_critic = rubric, critic_model, learned_critic
+        self._links_fingerprint = links_fingerprint
+        self._json_modes = JsonModes()
+        self._prompts: dict[str, PromptTemplate] = {}
+
+    @property
+    def mode(self) -> str:
+        """``learned`` or ``json``: COACH_CRITIC, where ``auto`` means the learned critic."""
+        return "json" if self.settings.critic == "json" else "learned"
+
+    def cache_key(self, kind: str, passages: list[Passage], *texts: str | None) -> str:
+        """Same critic model (or LLM and prompts), rubric, links, passages and input: same result.
+
+        A learned critique names no LLM, so computing its key never starts the embedded server.
+        """
+        parts: list[Any] = [kind, self.mode, self._rubric().version, self._critic_model().fingerprint]
+        parts.append(self._links_fingerprint())
+        if kind != "critique" or self.mode == "json":
+            endpoint = self._llm().endpoint()
+            versions = self._prompt_version("system", "critique", "rewrite", "ask")
+            parts += [endpoint.model, endpoint.base_url, versions, self.settings.redact_pii]
+        return cache_key(*parts, [p.id for p in passages], *texts)
+
+    def events(self, draft: str, customer_message: str | None, *, live: bool) -> Iterator[Progress]:
+        """The critique's events; ``live`` streams the LLM's tokens (for pages), else one plain call (batch)."""
+        clock = Clock()
+        draft, customer = check_draft(draft, customer_message, self.settings.max_input_chars)
+        vector, passages = self._retrieve(draft, clock)
+        yield _retrieved(passages, clock)
+        key = self.cache_key("critique", passages, draft, customer)
+        cached = self._results().get(key) if self.settings.cache else None
+        if cached is not None:
+            critique = Critique.model_validate(cached).model_copy(update={"latency_s": clock.elapsed()})
+            yield Progress(
+                stage="done",
+                result=critique,
+                passages=critique.passages,
+                elapsed_s=clock.elapsed(),
+                fraction=1.0,
+                message="from cache",
+            )
+            return
+        language = detect_language(draft)
+        if self.mode == "json":
+            stream = self._json_critique(draft, customer, language, passages, clock, live=live)
+        else:
+            stream = self._learned_critique(draft, customer, language, vector, passages, clock)
+        for event in stream:
+            if event.result is not None and self.settings.cache:
+                self._results().put(key, event.result.model_dump(mode="json"))
+            yield event
+
+    def _learned_critique(
+        self, draft: str, customer: str | None, language: str, vector: Any, passages: list[Passage], clock: Clock
+    ) -> Iterator[Progress]:
+        with clock.stage("critic"):
+            critique = self._learned_critic().critique(draft, customer, language, vector, passages)
+        finished = critique.model_copy(
+            update={
+                "model": self._critic_model().version,
+                "prompt_version": f"{self._rubric().version}+{self._critic_model().version}"
+                f"+links-{self._links_fingerprint()}",
+                "timings": clock.timings,
+                "latency_s": clock.elapsed(),
+            }
+        )
+        yield Progress(
+            stage="done", result=finished, passages=finished.passages, elapsed_s=clock.elapsed(), fraction=1.0
+        )
+
+    def _json_critique(
+        self, draft: str, customer: str | None, language: str, passages: list[Passage], clock: Clock, *, live: bool
+    ) -> Iterator[Progress]:
+        usage, rubric = Usage(), self._rubric()
+        masked_draft, masked_customer, pii = self.masked(draft, customer)
+        prompt = self._draft_prompt("critique", masked_draft, masked_customer, passages, language)
+        call = JsonCall(
+            output=DraftCritique,
+            schema=critique_schema(rubric.ids, [p.id for p in passages]),
+            name="critique",
+            max_tokens=JSON_CRITIQUE_TOKENS,
+            repair=self._prompt("repair"),
+            check=lambda value: check_critique(value, rubric),
+            prefer=lambda value: check_language(value, language),
+        )
+        messages = self._messages(language, prompt)
+        with clock.stage("llm"):
+            value = yield from self._generate_json(messages, call, usage, clock, passages, "writing the critique", live)
+        with clock.stage("feedback"):
+            scores, issues, strengths, grounding = ground_critique(value, draft, language, rubric, passages, pii)
+        critique = Critique(
+            language=language,
+            scores=scores,
+            overall=overall_score(scores),
+            issues=issues,
+            strengths=strengths,
+            passages=passages,
+            grounding=grounding,
+            critic="json",
+        )
+        yield self._done(critique, ("system", "critique"), usage, clock)
+
+    def _draft_prompt(self, name: str, draft: str, customer: str | None, passages: list[Passage], language: str) -> str:
+        """A critique or rewrite prompt: the rubric, the passages, the message and the draft as delimited data."""
+        return self._prompt(name).render(
+            rubric=self._rubric().prompt_text(anchors=False),
+            passages=passages_block(passages),
+            customer_message=customer or NO_CUSTOMER_MESSAGE,
+            draft=draft,
+            language_name=language_name(language),
+        )
+
+    def _generate_json(
+        self,
+        messages: list[Any],
+        call: JsonCall[OutputT],
+        usage: Usage,
+        clock: Clock,
+        passages: list[Passage],
+        message: str,
+        live: bool = True,
+    ) -> Generator[Progress, None, OutputT]:
+        """A validated JSON answer; ``live`` streams it with progress events, else one plain call."""
+        chat = self._llm().chat_model(max_tokens=call.max_tokens)
+        if not live:
+            return generate_json(chat, messages, call, self._json_modes, usage)
+        partial = Partial()
+        return (
+            yield from while_running(
+                lambda: generate_json(chat, messages, call, self._json_modes, usage, partial),
+                partial,
+                clock,
+                passages,
+                message,
+            )
+        )
+
+    def _done(self, result: Critique, prompts: tuple[str, ...], usage: Usage, clock: Clock) -> Progress:
+        """The final event: the result stamped with model, prompt versions, usage and timings."""
+        finished = result.model_copy(
+            update={
+                "model": self._llm().endpoint().model,
+                "prompt_version": self._prompt_version(*prompts),
+                "usage": usage,
+                "timings": clock.timings,
+                "latency_s": clock.elapsed(),
+            }
+        )
+        return Progress(
+            stage="done", result=finished, passages=finished.passages, elapsed_s=clock.elapsed(), fraction=1.0
+        )
+
+    def _messages(self, language: str, prompt: str) -> list[Any]:
+        system = self._prompt("system").render(language_name=language_name(language))
+        return chat_messages(system, prompt)
+
+    def masked(self, draft: str, customer: str | None) -> tuple[str, str | None, dict[str, str]]:
+        """Draft and message as the LLM may see them, and the placeholders to restore (COACH_REDACT_PII).
+
+        Both are masked as one text so a placeholder never stands for two different values.
+        """
+        if not self.settings.redact_pii:
+            return draft, customer, {}
+        return mask_draft(draft, customer)
+
+    def _prompt(self, name: str) -> PromptTemplate:
+        """A prompt template, read from ``prompts/`` once per pipeline (not on every request)."""
+        if name not in self._prompts:
+            self._prompts[name] = load_prompt(name, self.settings.prompts_dir)
+        return self._prompts[name]
+
+    def _prompt_version(self, *names: str) -> str:
+        versions = [self._prompt(name).version for name in names]
+        return "+".join([*versions, self._rubric().version])

@@ -1,0 +1,367 @@
+"""Fitting the learned critic from labelled drafts: the data's shape, the features, the fit and its figures.
+
+Deterministic: the same drafts and embedder give the same model file, byte for byte (folds are chosen by
+a hash of each draft's id, the solver is Newton's method from zero). ``coach train-critic`` runs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from coach.errors import InputError
+from coach.judging.critic import CriterionModel, CriticModel, FeatureSet, LinearModel, draft_features, fit_logistic
+from coach.knowledge.embeddings import MODEL_NAME, Embedder, Vectors
+from coach.knowledge.passages import sentence_spans
+from coach.knowledge.retrieval import text_vectors
+from coach.prompts import Rubric
+
+Embed = Callable[[Sequence[str]], Vectors]
+Label = Literal["ok", "said", "omission", "violated"]
+MIN_SENTENCE_POSITIVES = 12  # fewer quoted violations than this: no sentence model, the best match is quoted
+L2 = 300.0  # chosen by 5-fold CV on the training corpus among 10, 30, 100, 300, 1000 (bench/critic_fit.py --l2)
+FALSE_PER_GOOD = 0.4  # thresholds: most problems found with at most this many false issues per good draft (CV)
+FEATURES: FeatureSet = "draft+sentences+customer"  # +0.09 CV recall over the draft's vector alone
+BAD_DRAFT_COST = 0.25  # a false flag on a draft with other problems costs this much of one on a good draft
+
+
+class Verdict(BaseModel):
+    """One criterion's label for one draft; ``said`` carries the offending sentence's offsets."""
+
+    label: Label
+    start: int | None = None
+    end: int | None = None
+
+    @property
+    def violated(self) -> bool:
+        """Whether the criterion is broken, whatever the kind."""
+        return self.label != "ok"
+
+
+class LabelledDraft(BaseModel):
+    """A draft with the customer's message and a verdict per rubric criterion."""
+
+    id: str
+    language: str
+    text: str = Field(min_length=1)
+    customer_message: str | None = None
+    domain: str = ""
+    verdicts: dict[str, Verdict]
+
+    @model_validator(mode="after")
+    def _spans_inside(self) -> LabelledDraft:
+        for cid, verdict in self.verdicts.items():
+            if verdict.label == "said" and (
+                verdict.start is None or verdict.end is None or not 0 <= verdict.start < verdict.end <= len(self.text)
+            ):
+                raise ValueError(f"{self.id}: {cid} is 'said' without a span inside the text")
+        return self
+
+    @property
+    def problems(self) -> set[str]:
+        """The violated criteria."""
+        return {cid for cid, verdict in self.verdicts.items() if verdict.violated}
+
+    @property
+    def good(self) -> bool:
+        """No criterion violated."""
+        return not self.problems
+
+
+def read_labelled(path: Path, criteria: Sequence[str]) -> list[LabelledDraft]:
+    """Labelled drafts from JSONL: training rows (``verdicts``) or eval rows (``problems``, drafts only)."""
+    drafts: list[LabelledDraft] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})", field="data") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if row.get("kind", "draft") != "draft":
+                continue
+            drafts.append(_labelled(row, criteria))
+        except (ValueError, ValidationError) as exc:
+            raise InputError(f"{path.name}:{number}: not a labelled draft: {exc}", field="data") from exc
+    return drafts
+
+
+def _labelled(row: dict[str, Any], criteria: Sequence[str]) -> LabelledDraft:
+    if "verdicts" in row:
+        verdicts = {cid: Verdict.model_validate(v) for cid, v in row["verdicts"].items()}
+    else:
+        problems = set(row.get("problems", []))
+        verdicts = {cid: Verdict(label="violated" if cid in problems else "ok") for cid in criteria}
+    missing = set(criteria) - verdicts.keys()
+    if missing:
+        raise ValueError(f"no verdict for {sorted(missing)}")
+    return LabelledDraft(
+        id=row["id"],
+        language=row["language"],
+        text=row["text"],
+        customer_message=row.get("customer_message"),
+        domain=row.get("domain", ""),
+        verdicts={cid: verdicts[cid] for cid in criteria},
+    )
+
+
+# --------------------------------------------------------------------------- features
+
+
+@dataclass(frozen=True)
+class Features:
+    """The vectors the critic is fitted on: one per draft, and one per sentence with its draft's index."""
+
+    drafts: Vectors
+    sentences: Vectors
+    sentence_draft: np.ndarray  # index of each sentence's draft
+    sentence_spans: list[tuple[int, int]]
+    customers: Vectors  # zeros where a draft has no customer message (or it is dropped, see embed)
+
+    def matrix(self, kind: FeatureSet) -> np.ndarray:
+        """One feature row per draft, as ``CriticModel.violation_probabilities`` builds it."""
+        return np.stack(
+            [
+                draft_features(kind, vector, self.sentences[self.sentence_draft == i], self.customers[i])
+                for i, vector in enumerate(self.drafts)
+            ]
+        )
+
+
+def embed(embedder: Embedder, drafts: Sequence[LabelledDraft], texts_to_vectors: Embed | None = None) -> Features:
+    """Draft vectors exactly as retrieval makes them, and sentence vectors for the quote models.
+
+    ``texts_to_vectors`` replaces ``text_vectors`` (benchmarks pass a cached one).
+    """
+    vectors_of = texts_to_vectors or (lambda texts: text_vectors(embedder, texts))
+    draft_vectors = vectors_of([d.text for d in drafts])
+    spans: list[tuple[int, int]] = []
+    owner: list[int] = []
+    texts: list[str] = []
+    for index, draft in enumerate(drafts):
+        for start, end in sentence_spans(draft.text) or [(0, len(draft.text))]:
+            spans.append((start, end))
+            owner.append(index)
+            texts.append(draft.text[start:end])
+    customers = np.zeros_like(draft_vectors)
+    with_message = [i for i, d in enumerate(drafts) if d.customer_message and not drop_customer(d.id)]
+    if with_message:
+        customers[with_message] = vectors_of([str(drafts[i].customer_message) for i in with_message])
+    return Features(draft_vectors, vectors_of(texts), np.asarray(owner), spans, customers)
+
+
+def drop_customer(draft_id: str) -> bool:
+    """Whether a training draft is shown without its customer message (one in five, fixed by its id).
+
+    Agents may critique a draft without pasting the message: the critic must have seen that case.
+    """
+    return int(hashlib.sha256(f"no-message:{draft_id}".encode()).hexdigest(), 16) % 5 == 0
+
+
+def sentence_labels(drafts: Sequence[LabelledDraft], features: Features, criterion: str) -> np.ndarray:
+    """1 for each sentence that overlaps the draft's quoted violation of the criterion by half or more."""
+    labels = np.zeros(len(features.sentence_spans), dtype=np.int64)
+    for i, (start, end) in enumerate(features.sentence_spans):
+        verdict = drafts[int(features.sentence_draft[i])].verdicts[criterion]
+        if verdict.label != "said" or verdict.start is None or verdict.end is None:
+            continue
+        overlap = min(end, verdict.end) - max(start, verdict.start)
+        if overlap * 2 >= end - start:
+            labels[i] = 1
+    return labels
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def fold_of(draft_id: str, folds: int) -> int:
+    """A stable fold for a draft: the same in every run and on every machine."""
+    return int(hashlib.sha256(draft_id.encode("utf-8")).hexdigest(), 16) % folds
+
+
+def out_of_fold(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, folds: int, l2: float) -> np.ndarray:
+    """Each row's probability from a model fitted without its fold."""
+    predicted = np.zeros(len(labels))
+    for fold in range(folds):
+        test = groups == fold
+        train = ~test
+        if not test.any():
+            continue
+        if labels[train].min() == labels[train].max():
+            predicted[test] = float(labels[train][0])
+            continue
+        predicted[test] = fit_logistic(features[train], labels[train], l2=l2).probabilities(features[test])
+    return predicted
+
+
+CUTS = np.round(np.arange(0.05, 0.96, 0.01), 2)
+
+
+def choose_thresholds(
+    probabilities: dict[str, np.ndarray], truth: dict[str, np.ndarray], good: np.ndarray, budget: float
+) -> dict[str, float]:
+    """Per-criterion cuts that find the most problems while false issues per good draft stay within budget.
+
+    Each criterion takes the cut that maximises found problems minus ``price`` times its false flags
+    (on good drafts in full, on other drafts at ``BAD_DRAFT_COST``); the price is raised by bisection
+    until the summed false issues per good draft fit the budget. Deterministic, and one knob to read.
+    """
+    n_good = max(int(good.sum()), 1)
+
+    def cuts_at(price: float) -> dict[str, float]:
+        chosen = {}
+        for cid, p in probabilities.items():
+            flagged = p[None, :] >= CUTS[:, None]
+            found = (flagged & truth[cid]).sum(axis=1)
+            false_good = (flagged & good).sum(axis=1)
+            false_bad = (flagged & ~truth[cid] & ~good).sum(axis=1)
+            value = found - price * (false_good + BAD_DRAFT_COST * false_bad)
+            chosen[cid] = float(CUTS[int(np.argmax(value))])
+        return chosen
+
+    def false_per_good(cuts: dict[str, float]) -> float:
+        return sum(int(((probabilities[c] >= cuts[c]) & good).sum()) for c in cuts) / n_good
+
+    low, high = 0.0, 64.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        if false_per_good(cuts_at(middle)) > budget:
+            low = middle
+        else:
+            high = middle
+    return cuts_at(high)
+
+
+def train_critic(
+    drafts: Sequence[LabelledDraft],
+    features: Features,
+    rubric: Rubric,
+    *,
+    folds: int = 5,
+    l2: float = L2,
+    budget: float = FALSE_PER_GOOD,
+    kind: FeatureSet = FEATURES,
+    trained_on: dict[str, Any] | None = None,
+) -> CriticModel:
+    """Fit every criterion's draft and sentence models; thresholds come from out-of-fold predictions."""
+    groups = np.asarray([fold_of(d.id, folds) for d in drafts])
+    truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
+    matrix = features.matrix(kind)
+    oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
+    thresholds = choose_thresholds(oof, truth, np.asarray([d.good for d in drafts]), budget)
+    criteria: dict[str, CriterionModel] = {}
+    for criterion in rubric.ids:
+        labels = truth[criterion].astype(np.int64)
+        threshold = thresholds[criterion]
+        sentence_model = None
+        said = sentence_labels(drafts, features, criterion)
+        if said.sum() >= MIN_SENTENCE_POSITIVES:
+            sentence_model = fit_logistic(features.sentences, said, l2=l2)
+        criteria[criterion] = CriterionModel(
+            draft=fit_logistic(matrix, labels, l2=l2), threshold=threshold, sentence=sentence_model
+        )
+    flagged = {cid: oof[cid] >= criteria[cid].threshold for cid in rubric.ids}
+    measured = {
+        "cross_validated": critic_figures(drafts, flagged),
+        "folds": folds,
+        "l2": l2,
+        "budget": budget,
+        "features": kind,
+    }
+    return CriticModel(
+        embedder=MODEL_NAME,
+        features=kind,
+        rubric_version=rubric.version,
+        criteria=criteria,
+        trained_on=trained_on or {},
+        measured=measured,
+    )
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def critic_figures(drafts: Sequence[LabelledDraft], flagged: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Problem recall and false issues per good draft, overall, per language and per criterion."""
+
+    def tally(indexes: Iterable[int]) -> dict[str, float]:
+        chosen = list(indexes)
+        problems = [(i, c) for i in chosen for c in drafts[i].problems]
+        found = sum(bool(flagged[c][i]) for i, c in problems)
+        good = [i for i in chosen if drafts[i].good]
+        false = sum(int(flagged[c][i]) for i in good for c in flagged)
+        return {
+            "drafts": len(chosen),
+            "recall": round(found / len(problems), 3) if problems else 0.0,
+            "false_per_good": round(false / len(good), 2) if good else 0.0,
+            "good": len(good),
+        }
+
+    languages = sorted({d.language for d in drafts})
+    per_criterion = {}
+    for cid, flags in flagged.items():
+        truth = np.asarray([cid in d.problems for d in drafts])
+        tp = int((flags & truth).sum())
+        per_criterion[cid] = {
+            "recall": round(tp / max(int(truth.sum()), 1), 3),
+            "precision": round(tp / max(int(flags.sum()), 1), 3),
+            "support": int(truth.sum()),
+        }
+    return {
+        "all": tally(range(len(drafts))),
+        "languages": {lang: tally(i for i, d in enumerate(drafts) if d.language == lang) for lang in languages},
+        "criteria": per_criterion,
+    }
+
+
+def fit_critic_file(
+    data: Path, output: Path | None = None, *, embedder: Embedder | None = None, rubric: Rubric | None = None
+) -> tuple[CriticModel, Path]:
+    """Read labelled drafts, fit the critic and write its model file; returns the model and where it went."""
+    from coach.judging.critic import MODEL_FILE
+    from coach.knowledge.embeddings import shared_embedder
+    from coach.prompts import DEFAULT_PROMPTS_DIR, load_rubric
+
+    rubric = rubric or load_rubric()
+    drafts = read_labelled(data, rubric.ids)
+    if len(drafts) < 20:
+        raise InputError(f"{data}: {len(drafts)} labelled drafts; at least 20 are needed to fit", field="data")
+    features = embed(embedder or shared_embedder(), drafts)
+    trained_on = {"file": data.name, "sha256": file_digest(data), "drafts": len(drafts)}
+    model = train_critic(drafts, features, rubric, trained_on=trained_on)
+    path = output or DEFAULT_PROMPTS_DIR / MODEL_FILE
+    write_model(model, path)
+    return model, path
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a data file, recorded in the model so a fit can be traced to its data."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_model(model: CriticModel, path: Path) -> None:
+    """Write the model file (atomically: a half-written model must never be loaded)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(model.to_json(), encoding="utf-8")
+    tmp.replace(path)
+
+
+__all__ = [
+    "Features",
+    "LabelledDraft",
+    "LinearModel",
+    "Verdict",
+    "critic_figures",
+    "embed",
+    "read_labelled",
+    "train_critic",
+]

@@ -1,0 +1,180 @@
+"""Trainers' answers: the passages' most relevant sentences at once, then a short streamed answer citing them.
+
+A 1.5B model given five 500-character passages took 55 s and opened with "[4] The passage provides a
+clear guideline…" instead of answering (issue 14). So the prompt holds only the best sentences of the top
+passages (found by the embedder, shown to the reader before any LLM text) and asks for the answer itself
+first: yes, no, or how. ``[n]`` markers are then checked against the passages given.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.passages import split_sentences
+from coach.language import detect_language, language_matches, language_name
+from coach.llm.client import chat_messages
+from coach.llm.generation import Reply, clean_text, complete_sentences, stream_reply
+from coach.models import Answer, Citation, Grounding, Passage, Progress, Usage
+from coach.progress import Clock, done_event, retrieved_event
+from coach.prompts import PromptTemplate, load_prompt
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+PROMPT_PASSAGES = 4
+EXCERPT_CHARS = 240  # the best one or two sentences of a passage
+ANSWER_TOKENS = 220  # about five short sentences in Russian; Greek is cut back to its last whole sentence
+_SENTENCE_CACHE = 4096
+
+ChatModels = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class AskPrompts:
+    """The templates an answer needs, read once."""
+
+    system: PromptTemplate
+    ask: PromptTemplate
+    language: PromptTemplate
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> AskPrompts:
+        """The templates from ``folder`` (default: the prompts as shipped)."""
+        return cls(*(load_prompt(name, folder) for name in ("writer", "ask", "repair_language")))
+
+    @property
+    def version(self) -> str:
+        """The versions of every template used, for the result."""
+        return "+".join(t.version for t in (self.system, self.ask, self.language))
+
+
+@dataclass
+class SentencePicker:
+    """The sentences of a passage closest in meaning to a question (vectors of sentences kept for reuse)."""
+
+    embedder: Embedder
+    _vectors: dict[str, Vectors] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def excerpts(self, question: Vectors, passages: Sequence[Passage], limit: int = EXCERPT_CHARS) -> dict[str, str]:
+        """Per passage id, its best sentence and the next best if both fit in ``limit``, in reading order."""
+        sentences = {p.id: split_sentences(p.text) or [p.text] for p in passages}
+        vectors = self._sentence_vectors([s for group in sentences.values() for s in group])
+        excerpts = {}
+        for passage in passages:
+            group = sentences[passage.id]
+            scores = np.array([float(vectors[s].reshape(-1) @ question.reshape(-1)) for s in group])
+            chosen = [int(i) for i in np.argsort(-scores)[:2]]
+            if len(" ".join(group[i] for i in chosen)) > limit:
+                chosen = chosen[:1]
+            excerpt = " ".join(" ".join(group[i].split()) for i in sorted(chosen))
+            excerpts[passage.id] = excerpt if len(excerpt) <= limit else _cut(excerpt, limit)
+        return excerpts
+
+    def _sentence_vectors(self, sentences: list[str]) -> dict[str, Vectors]:
+        with self._lock:
+            todo = list(dict.fromkeys(s for s in sentences if s not in self._vectors))
+        if todo:
+            computed = self.embedder.passages(todo)
+            with self._lock:
+                self._vectors.update(zip(todo, computed, strict=True))
+                while len(self._vectors) > _SENTENCE_CACHE:
+                    self._vectors.pop(next(iter(self._vectors)))
+        with self._lock:
+            return {s: self._vectors[s] for s in sentences}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def numbered_excerpts(passages: Sequence[Passage], excerpts: dict[str, str]) -> str:
+    """The excerpts as ``[1] text`` lines, in their own language."""
+    return "\n".join(f"[{n}] {excerpts.get(p.id) or p.excerpt(EXCERPT_CHARS)}" for n, p in enumerate(passages, 1))
+
+
+def build_answer(
+    question: str, text: str, language: str, passages: Sequence[Passage], excerpts: dict[str, str] | None = None
+) -> Answer:
+    """The answer with markers that point nowhere removed (and counted), and one citation per marker used."""
+    grounding = Grounding(language_ok=language_matches(text, language))
+    used: list[int] = []
+
+    def keep(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if 1 <= number <= len(passages):
+            if number not in used:
+                used.append(number)
+            return match.group()
+        grounding.citations_dropped += 1
+        return ""
+
+    cleaned = _MARKER.sub(keep, text).strip()
+    citations = [Citation(marker=n, passage=passages[n - 1]) for n in sorted(used)]
+    return Answer(
+        question=question,
+        text=cleaned,
+        language=language,
+        citations=citations,
+        passages=list(passages),
+        excerpts=dict(excerpts or {}),
+        grounding=grounding,
+    )
+
+
+@dataclass
+class Answerer:
+    """The ask pipeline: retrieval and the best sentences at once, then the streamed answer, then checks."""
+
+    vector: Callable[[str], Vectors]
+    search: Callable[[str, Vectors], list[Passage]]
+    picker: SentencePicker
+    chat_model: ChatModels
+    model_name: Callable[[], str]
+    prompts: AskPrompts
+
+    def stream(self, question: str) -> Iterator[Progress]:
+        """``retrieved`` (passages and their best sentences), ``llm`` events as the answer grows, ``done``."""
+        clock = Clock()
+        with clock.stage("retrieval"):
+            vector = self.vector(question)
+            passages = self.search(question, vector)[:PROMPT_PASSAGES]
+            excerpts = self.picker.excerpts(vector, passages)
+        yield retrieved_event(passages, clock, excerpts=excerpts)
+        usage = Usage()
+        language = detect_language(question)
+        prompt = self.prompts.ask.render(
+            passages=numbered_excerpts(passages, excerpts), question=question, language_name=language_name(language)
+        )
+        turns = [prompt]
+        chat = self.chat_model(max_tokens=ANSWER_TOKENS)
+        text = ""
+        for attempt in range(2):
+            messages = chat_messages(self.prompts.system.render(), *turns)
+            reply = yield from self._written(chat, messages, passages, clock, attempt)
+            usage.add(reply.usage)
+            text = _answer_text(reply)
+            if language_matches(text, language) or attempt == 1:
+                break
+            usage.repairs += 1
+            turns += [reply.text, self.prompts.language.render(language_name=language_name(language))]
+        answer = build_answer(question, text, language, passages, excerpts)
+        yield done_event(answer, self.model_name(), self.prompts.version, usage, clock)
+
+    def _written(
+        self, chat: Any, messages: list[Any], passages: list[Passage], clock: Clock, attempt: int
+    ) -> Generator[Progress, None, Reply]:
+        message = "writing the answer" if attempt == 0 else "writing it again in the question's language"
+        with clock.stage("llm"):
+            return (yield from stream_reply(chat, messages, clock, passages, message, show=clean_text))
+
+
+def _answer_text(reply: Reply) -> str:
+    text = clean_text(reply.text)
+    return complete_sentences(text) if reply.cut_off else text
