@@ -144,6 +144,10 @@ class Critique(RunRecord):
     scores: dict[str, Score] = Field(default_factory=dict, description="Criterion id -> score.")
     overall: float = Field(ge=1, le=5)
     issues: list[Issue] = Field(default_factory=list)
+    tips: list[Issue] = Field(
+        default_factory=list,
+        description="Criteria the critic leans towards but below an issue's line: shown after the issues, not counted.",
+    )
     strengths: list[str] = Field(default_factory=list)
     critic: str = Field(
         default="", description="How the critique was made: `learned-<model fingerprint>`, or `json` (an LLM wrote it)."

@@ -10,7 +10,14 @@ import pytest
 
 from coach.errors import InputError, PromptError
 from coach.judging.critic import CriticModel, LinearModel, fit_logistic, load_critic_model
-from coach.judging.training import choose_thresholds, embed, fold_of, read_labelled, train_critic
+from coach.judging.training import (
+    choose_thresholds,
+    embed,
+    fold_of,
+    precision_cut,
+    read_labelled,
+    train_critic,
+)
 from coach.knowledge.embeddings import Embedder
 from coach.prompts import load_rubric
 
@@ -49,6 +56,21 @@ def test_thresholds_keep_false_issues_on_good_drafts_within_budget() -> None:
     loose = choose_thresholds(probabilities, truth, good, 2.0)
     strict = choose_thresholds(probabilities, truth, good, 0.1)
     assert all(loose[c] <= strict[c] for c in "abc")
+
+
+def test_an_issue_line_is_the_lowest_cut_at_the_precision_target() -> None:
+    """Flags above the cut are right at least 75 % of the time; the cut below it is not; a lone lucky flag lower
+    down does not open the gate."""
+    rng = np.random.default_rng(1)
+    truth = rng.random(400) < 0.3
+    probabilities = np.clip(truth * 0.35 + rng.random(400) * 0.65, 0, 1)
+    cut = precision_cut(probabilities, truth, 0.75)
+    flagged = probabilities >= cut
+    assert (flagged & truth).sum() / flagged.sum() >= 0.75
+    lower = probabilities >= round(cut - 0.01, 2)  # the cut the scan stopped at
+    assert (lower & truth).sum() / lower.sum() < 0.75 or cut == 0.05
+    assert precision_cut(probabilities, truth, 0.5) <= cut  # a tip's line lies below the issue's
+    assert precision_cut(np.zeros(10), np.zeros(10, dtype=bool), 0.75) == 0.95  # nothing separates: almost never
 
 
 def test_folds_are_stable_across_runs() -> None:

@@ -24,7 +24,8 @@ def test_feedback_quotes_what_was_said_and_cites_what_it_was_given() -> None:
     criterion = RUBRIC.criterion("calm_professional_tone")
     verdicts = judgements() | {"calm_professional_tone": Judgement("calm_professional_tone", 0.95, 0.5, (0, 17))}
     cited = {"calm_professional_tone": ["ru-handle-complaints-quickly#5"]}
-    scores, issues, strengths = build_feedback(draft, "ru", RUBRIC, verdicts, [(0, 17), (18, 24)], cited)
+    feedback = build_feedback(draft, "ru", RUBRIC, verdicts, [(0, 17), (18, 24)], cited)
+    scores, issues, strengths = feedback.scores, feedback.issues, feedback.strengths
     assert len(issues) == 1
     issue = issues[0]
     assert issue.kind == "said" and issue.quote == "Это не наша вина." == draft[issue.start : issue.end]
@@ -39,7 +40,7 @@ def test_an_omission_is_shown_as_missing_where_it_belongs() -> None:
     draft = "Hi Anna, Your parcel left today. Best, Tom"
     sentences = [(0, 8), (9, 32), (33, 42)]
     verdicts = judgements(apology_ownership=0.9, followup_thanks=0.8)
-    _, issues, _ = build_feedback(draft, "en", RUBRIC, verdicts, sentences, {})
+    issues = build_feedback(draft, "en", RUBRIC, verdicts, sentences, {}).issues
     where = {issue.criterion: issue for issue in issues}
     assert all(issue.kind == "missing" and issue.quote == "" for issue in issues)
     assert where["apology_ownership"].start == 8  # after the greeting
@@ -57,6 +58,23 @@ def test_issues_are_ordered_by_severity_then_confidence() -> None:
     high = next(cid for cid, s in severities.items() if s == "high")
     lower = next(cid for cid, s in severities.items() if s != "high")
     verdicts = judgements(**{lower: 0.99, high: 0.9})
-    _, issues, _ = build_feedback("Fine. Ok.", "en", RUBRIC, verdicts, [(0, 5), (6, 9)], {})
+    issues = build_feedback("Fine. Ok.", "en", RUBRIC, verdicts, [(0, 5), (6, 9)], {}).issues
     assert [i.criterion for i in issues] == [high, lower]
     assert severity("high", 0.1) == "medium" and severity("high", 2.0) == "high" and severity("low", 0.1) == "low"
+
+
+def test_a_tip_is_shown_apart_and_is_not_an_issue() -> None:
+    """Between the tip's line and the issue's line: a tip, after the issues, and the score stays at 3 or above."""
+    draft = "Hi Anna, Your parcel left today. Best, Tom"
+    sentences = [(0, 8), (9, 32), (33, 42)]
+    verdicts = judgements() | {
+        "expectations_timeframe": Judgement("expectations_timeframe", 0.45, 0.6, tip_threshold=0.3),
+        "apology_ownership": Judgement("apology_ownership", 0.9, 0.6, tip_threshold=0.3),
+        "followup_thanks": Judgement("followup_thanks", 0.2, 0.6, tip_threshold=0.3),
+    }
+    feedback = build_feedback(draft, "en", RUBRIC, verdicts, sentences, {})
+    assert [i.criterion for i in feedback.issues] == ["apology_ownership"]
+    assert [t.criterion for t in feedback.tips] == ["expectations_timeframe"]
+    assert feedback.tips[0].severity == "low" and feedback.tips[0].kind == "missing"
+    assert feedback.scores["expectations_timeframe"].score >= 3
+    assert feedback.scores["apology_ownership"].score <= 2

@@ -29,6 +29,9 @@ def critique_text(critique: Critique) -> str:
             lines.append(f"   → {issue.suggestion}")
         if issue.passage_ids:
             lines.append(f"   cites: {_cited(issue.passage_ids, critique.passages)}")
+    if critique.tips:
+        lines.append("\ntips (not issues):")
+        lines += [f"  ~ {tip.name or tip.criterion}: {tip.suggestion or tip.explanation}" for tip in critique.tips]
     if critique.strengths:
         lines.append("\nstrengths:")
         lines += [f"  + {strength}" for strength in critique.strengths]

@@ -60,6 +60,12 @@ class CriterionModel(BaseModel):
 
     draft: LinearModel
     threshold: float = Field(gt=0, lt=1, description="P(violated) at or above which the criterion is flagged.")
+    tip_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="P(violated) from which, below `threshold`, a criterion is a tip (shown apart, not an issue).",
+    )
     sentence: LinearModel | None = None
     sentence_threshold: float = Field(
         default=0.5, gt=0, lt=1, description="P(sentence says it) at or above which the issue quotes that sentence."

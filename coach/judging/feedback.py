@@ -31,6 +31,12 @@ class Judgement:
     probability: float  # P(violated)
     threshold: float  # flagged at or above
     quote: tuple[int, int] | None = None  # the sentence that says the violating thing, if any
+    tip_threshold: float | None = None  # a tip at or above this, below the threshold
+
+    @property
+    def tip(self) -> bool:
+        """Below the issue's line but above the tip's: worth a look, not a problem."""
+        return self.tip_threshold is not None and self.tip_threshold <= self.probability < self.threshold
 
     @property
     def margin(self) -> float:
@@ -76,6 +82,16 @@ def insertion_point(draft: str, sentences: Sequence[tuple[int, int]], where: str
     return sentences[-1][1] if sentences and body else len(draft)
 
 
+@dataclass(frozen=True)
+class Feedback:
+    """What the agent reads of one critique: scores, issues worst first, tips after them, strengths."""
+
+    scores: dict[str, Score]
+    issues: list[Issue]
+    tips: list[Issue]
+    strengths: list[str]
+
+
 def build_feedback(
     draft: str,
     language: str,
@@ -83,17 +99,22 @@ def build_feedback(
     judgements: Mapping[str, Judgement],
     sentences: Sequence[tuple[int, int]],
     citations: Mapping[str, list[str]],
-) -> tuple[dict[str, Score], list[Issue], list[str]]:
-    """Scores for every criterion, an issue per flagged criterion (worst first), and the clearest strengths."""
+) -> Feedback:
+    """Scores for every criterion, an issue per flagged criterion (worst first), tips, and the clearest strengths.
+
+    A tip (the critic below the issue's line, above the tip's) is shown apart and scores 3 or better: the
+    thresholds were chosen for precision, so what lies under them is a suggestion, not a problem.
+    """
     scores: dict[str, Score] = {}
     issues: list[Issue] = []
+    tips: list[Issue] = []
     for criterion in rubric.criteria:
         judgement = judgements[criterion.id]
         score = score_for(judgement.margin)
         reason = criterion.fix if score <= 3 else criterion.good
         name = criterion.name.get(language)
         scores[criterion.id] = Score(criterion=criterion.id, name=name, score=score, reason=reason.get(language))
-        if not judgement.flagged:
+        if not (judgement.flagged or judgement.tip):
             continue
         if judgement.quote is not None:
             start, end = judgement.quote
@@ -101,7 +122,7 @@ def build_feedback(
         else:
             start = end = insertion_point(draft, sentences, criterion.missing_at)
             kind = "missing"
-        issues.append(
+        (issues if judgement.flagged else tips).append(
             Issue(
                 criterion=criterion.id,
                 name=name,
@@ -117,13 +138,16 @@ def build_feedback(
             )
         )
     issues.sort(key=lambda issue: (SEVERITY_RANK[issue.severity], -judgements[issue.criterion].margin))
+    tips.sort(key=lambda tip: -judgements[tip.criterion].margin)
     clear = sorted((cid for cid in rubric.ids if scores[cid].score == 5), key=lambda cid: judgements[cid].margin)
     strengths = [rubric.criterion(cid).good.get(language) for cid in clear[:MAX_STRENGTHS]]
-    return scores, issues, strengths
+    return Feedback(scores, issues, tips, strengths)
 
 
 def severity(base: Severity, margin: float) -> Severity:
-    """The criterion's own severity, one step lower when the critic is barely over its threshold."""
+    """The criterion's own severity, one step lower when the critic is barely over its threshold (tips: low)."""
+    if margin < 0:
+        return "low"
     if margin >= 0.5 or base == "low":
         return base
     return "medium" if base == "high" else "low"

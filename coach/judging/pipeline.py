@@ -94,14 +94,17 @@ class LearnedCritic:
             fitted = self.model.criteria[criterion.id]
             probability = probabilities[criterion.id]
             quote = None
-            if probability >= fitted.threshold and fitted.sentence is not None:
+            lowest = fitted.threshold if fitted.tip_threshold is None else min(fitted.tip_threshold, fitted.threshold)
+            if probability >= lowest and fitted.sentence is not None:
                 if sentence_vectors is None:
                     sentence_vectors = self._embedder.queries([draft[a:b] for a, b in sentences])
                 said = fitted.sentence.probabilities(sentence_vectors)
                 best = int(np.argmax(said))
                 if said[best] >= fitted.sentence_threshold or criterion.kind == "commission":
                     quote = sentences[best]
-            judgements[criterion.id] = Judgement(criterion.id, probability, fitted.threshold, quote)
+            judgements[criterion.id] = Judgement(
+                criterion.id, probability, fitted.threshold, quote, tip_threshold=fitted.tip_threshold
+            )
         return judgements, sentences
 
     def citations(self, vector: Vectors, flagged: Sequence[str]) -> dict[str, list[Passage]]:
@@ -114,7 +117,7 @@ class LearnedCritic:
         """Scores, issues and strengths; the passages are the dense hits plus every cited curated passage."""
         judgements, sentences = self.judge(draft, vector, customer_message)
         ignored = len(draft_sentences(draft)) - len(sentences)
-        cited = self.citations(vector, [cid for cid, j in judgements.items() if j.flagged])
+        cited = self.citations(vector, [cid for cid, j in judgements.items() if j.flagged or j.tip])
         passages = list(retrieved)
         have = {p.id for p in passages}
         for ranked in cited.values():
@@ -123,13 +126,14 @@ class LearnedCritic:
                     passages.append(passage)
                     have.add(passage.id)
         citation_ids = {cid: [p.id for p in ranked] for cid, ranked in cited.items()}
-        scores, issues, strengths = build_feedback(draft, language, self.rubric, judgements, sentences, citation_ids)
+        feedback = build_feedback(draft, language, self.rubric, judgements, sentences, citation_ids)
         return Critique(
             language=language,
-            scores=scores,
-            overall=overall_score(scores),
-            issues=issues,
-            strengths=strengths,
+            scores=feedback.scores,
+            overall=overall_score(feedback.scores),
+            issues=feedback.issues,
+            tips=feedback.tips,
+            strengths=feedback.strengths,
             passages=passages,
             critic=self.model.version,
             grounding=Grounding(instructions_ignored=ignored),

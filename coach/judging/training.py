@@ -27,7 +27,9 @@ Embed = Callable[[Sequence[str]], Vectors]
 Label = Literal["ok", "said", "omission", "violated"]
 MIN_SENTENCE_POSITIVES = 12  # fewer quoted violations than this: no sentence model, the best match is quoted
 L2 = 300.0  # chosen by 5-fold CV on the training corpus among 10, 30, 100, 300, 1000 (bench/critic_fit.py --l2)
-FALSE_PER_GOOD = 0.4  # thresholds: most problems found with at most this many false issues per good draft (CV)
+PRECISION = 0.75  # an issue's line: the lowest cut whose cross-validated precision reaches this (issue 21)
+TIP_PRECISION = 0.5  # a tip's line: below the issue's, the lowest cut whose precision reaches this
+FALSE_PER_GOOD = 0.4  # the older budget rule (bench/critic_fit.py compares it): false issues per good draft
 FEATURES: FeatureSet = "draft+sentences+customer"  # +0.09 CV recall over the draft's vector alone
 BAD_DRAFT_COST = 0.25  # a false flag on a draft with other problems costs this much of one on a good draft
 
@@ -241,6 +243,30 @@ def choose_thresholds(
     return cuts_at(high)
 
 
+def precision_cut(probabilities: np.ndarray, truth: np.ndarray, target: float) -> float:
+    """The lowest cut whose flags are right at least ``target`` of the time (the most recall at that precision).
+
+    Scanned from the top: a cut counts only if every cut above it that flags something also reaches the
+    target, so one lucky flag low down cannot open the gate. 0.95 (almost never) when none does.
+    """
+    chosen = float(CUTS[-1])
+    for cut in CUTS[::-1]:
+        flagged = probabilities >= cut
+        if not flagged.any():
+            continue
+        if (flagged & truth).sum() / flagged.sum() < target:
+            break
+        chosen = float(cut)
+    return chosen
+
+
+def precision_thresholds(
+    probabilities: dict[str, np.ndarray], truth: dict[str, np.ndarray], target: float = PRECISION
+) -> dict[str, float]:
+    """Per criterion, the issue's line at ``target`` precision (cross-validated probabilities)."""
+    return {cid: precision_cut(p, truth[cid], target) for cid, p in probabilities.items()}
+
+
 def train_critic(
     drafts: Sequence[LabelledDraft],
     features: Features,
@@ -249,25 +275,39 @@ def train_critic(
     folds: int = 5,
     l2: float = L2,
     budget: float = FALSE_PER_GOOD,
+    precision: float | None = PRECISION,
     kind: FeatureSet = FEATURES,
     trained_on: dict[str, Any] | None = None,
 ) -> CriticModel:
-    """Fit every criterion's draft and sentence models; thresholds come from out-of-fold predictions."""
+    """Fit every criterion's draft and sentence models; thresholds come from out-of-fold predictions.
+
+    An issue's line is the lowest cut at ``precision`` (a tip's at ``TIP_PRECISION``); with ``precision=None``
+    the older rule: the most problems found within ``budget`` false issues per good draft.
+    """
     groups = np.asarray([fold_of(d.id, folds) for d in drafts])
     truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
     matrix = features.matrix(kind)
     oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
-    thresholds = choose_thresholds(oof, truth, np.asarray([d.good for d in drafts]), budget)
+    if precision is None:
+        thresholds = choose_thresholds(oof, truth, np.asarray([d.good for d in drafts]), budget)
+        tip_lines: dict[str, float] = {}
+    else:
+        thresholds = precision_thresholds(oof, truth, precision)
+        tip_lines = precision_thresholds(oof, truth, TIP_PRECISION)
     criteria: dict[str, CriterionModel] = {}
     for criterion in rubric.ids:
         labels = truth[criterion].astype(np.int64)
         threshold = thresholds[criterion]
+        tip = tip_lines.get(criterion)
         sentence_model = None
         said = sentence_labels(drafts, features, criterion)
         if said.sum() >= MIN_SENTENCE_POSITIVES:
             sentence_model = fit_logistic(features.sentences, said, l2=l2)
         criteria[criterion] = CriterionModel(
-            draft=fit_logistic(matrix, labels, l2=l2), threshold=threshold, sentence=sentence_model
+            draft=fit_logistic(matrix, labels, l2=l2),
+            threshold=threshold,
+            tip_threshold=tip if tip is not None and tip < threshold else None,
+            sentence=sentence_model,
         )
     flagged = {cid: oof[cid] >= criteria[cid].threshold for cid in rubric.ids}
     measured = {
@@ -275,6 +315,8 @@ def train_critic(
         "folds": folds,
         "l2": l2,
         "budget": budget,
+        "precision": precision,
+        "tip_precision": TIP_PRECISION,
         "features": kind,
     }
     return CriticModel(

@@ -123,9 +123,14 @@ def missing_where(issue: Issue, draft_length: int | None) -> str:
 
 
 def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
-    """Each issue: the quoted span, why it is a problem, what to write instead, and the passages it rests on."""
+    """Each issue: the quoted span, why it is a problem, what to write instead, and the passages it rests on.
+
+    Tips follow the issues, apart.
+    """
+    tips = tips_markdown(critique, draft_length)
     if not critique.issues:
-        return "### ✓ No problems found\nNothing in the draft breaks the guidelines coach checks."
+        found = "### ✓ No problems found\nNothing in the draft breaks the guidelines coach checks."
+        return f"{found}\n\n{tips}" if tips else found
     blocks = []
     for number, issue in enumerate(sorted_issues(critique), 1):
         badge = f'<span class="severity severity-{issue.severity}">{issue.severity}</span>'
@@ -139,7 +144,18 @@ def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
             lines += ["", f"**Instead:** {escape(issue.suggestion)}"]
         lines += [passage_block(p) for p in cited_passages(issue.passage_ids, critique.passages)]
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n\n".join([*blocks, tips] if tips else blocks)
+
+
+def tips_markdown(critique: Critique, draft_length: int | None = None) -> str:
+    """Tips, after the issues: criteria the critic leans towards, below an issue's line; not counted as issues."""
+    if not critique.tips:
+        return ""
+    lines = ["### Tips (not issues)"]
+    for tip in critique.tips:
+        where = f"“{escape(tip.quote)}”" if tip.kind == "said" else f"missing: {missing_where(tip, draft_length)}"
+        lines.append(f"- **{escape(issue_label(tip))}** ({where}): {escape(tip.suggestion or tip.explanation)}")
+    return "\n".join(lines)
 
 
 def strengths_markdown(critique: Critique) -> str:
