@@ -148,10 +148,18 @@ class Features:
         )
 
 
-def embed(embedder: Embedder, drafts: Sequence[LabelledDraft], texts_to_vectors: Embed | None = None) -> Features:
+def embed(
+    embedder: Embedder,
+    drafts: Sequence[LabelledDraft],
+    texts_to_vectors: Embed | None = None,
+    *,
+    drop_customers: bool = False,
+) -> Features:
     """Draft vectors exactly as retrieval makes them, and sentence vectors for the quote models.
 
-    ``texts_to_vectors`` replaces ``text_vectors`` (benchmarks pass a cached one).
+    ``texts_to_vectors`` replaces ``text_vectors`` (benchmarks pass a cached one). ``drop_customers`` is for
+    training data only: one draft in five is then shown without its customer message (``drop_customer``).
+    Drafts to be scored keep their message, as the product reads them.
     """
     vectors_of = texts_to_vectors or (lambda texts: text_vectors(embedder, texts))
     draft_vectors = vectors_of([d.text for d in drafts])
@@ -164,7 +172,9 @@ def embed(embedder: Embedder, drafts: Sequence[LabelledDraft], texts_to_vectors:
             owner.append(index)
             texts.append(draft.text[start:end])
     customers = np.zeros_like(draft_vectors)
-    with_message = [i for i, d in enumerate(drafts) if d.customer_message and not drop_customer(d.id)]
+    with_message = [
+        i for i, d in enumerate(drafts) if d.customer_message and not (drop_customers and drop_customer(d.id))
+    ]
     if with_message:
         customers[with_message] = vectors_of([str(drafts[i].customer_message) for i in with_message])
     return Features(draft_vectors, vectors_of(texts), np.asarray(owner), spans, customers)
@@ -378,7 +388,7 @@ def fit_critic_file(
     refuse_heldout(data, drafts)
     if len(drafts) < 20:
         raise InputError(f"{data}: {len(drafts)} labelled drafts; at least 20 are needed to fit", field="data")
-    features = embed(embedder or shared_embedder(), drafts)
+    features = embed(embedder or shared_embedder(), drafts, drop_customers=True)
     trained_on = {"file": data.name, "sha256": file_digest(data), "drafts": len(drafts)}
     model = train_critic(drafts, features, rubric, trained_on=trained_on)
     path = output or DEFAULT_PROMPTS_DIR / MODEL_FILE
