@@ -1,6 +1,10 @@
 """Ask the eval's trainer questions with the configured LLM and report issue 14's bars, per language.
 
-Usage:  python -m bench.ask [--languages en,ru] [--queries heldout.jsonl]
+Usage:  python -m bench.ask [--languages en,ru] [--heldout] [--limit N] [--fake-llm]
+
+Questions come from the tuning set eval/queries.jsonl; ``--heldout`` checks on eval/heldout.jsonl (never choose
+a setting by those figures). ``--fake-llm`` answers every call with the tests' fake server: it only checks that
+the bench runs (CI), its figures mean nothing.
 
 Per language: answers whose cited passages include a passage of one of the question's labelled principles
 (eval/principles.yaml), and the same for the passages given to the model (the ceiling retrieval sets);
@@ -14,8 +18,9 @@ import argparse
 import statistics
 import time
 from collections import defaultdict
+from typing import Any
 
-from bench.common import load_eval
+from bench.common import add_eval_arguments, bench_settings, eval_file, fake_llm_url, limited, load_eval
 from coach import Answer, Coach, CoachError, Settings
 from coach.language import detect_language
 
@@ -23,11 +28,23 @@ from coach.language import detect_language
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default="en,ru,el,kk,mn")
-    parser.add_argument("--queries", default="heldout.jsonl", help="file under eval/")
+    add_eval_arguments(parser)
+    parser.add_argument(
+        "--fake-llm", action="store_true", help="the tests' fake LLM: checks the bench runs, no figures"
+    )
     args = parser.parse_args()
-    queries, principles = load_eval(args.queries)
+    queries, principles = load_eval(eval_file(args))
     questions = [q for q in queries if q["kind"] == "question" and q["language"] in args.languages.split(",")]
-    coach = Coach(Settings(cache=False))
+    with fake_llm_url(args.fake_llm) as url:
+        rows = run_all(limited(questions, args.limit), principles, bench_settings(url))
+    report(rows)
+
+
+def run_all(
+    questions: list[dict[str, Any]], principles: dict[str, set[str]], settings: Settings
+) -> list[dict[str, Any]]:
+    """Ask each question, printing each answer as it comes."""
+    coach = Coach(settings)
     coach.ensure_index()
     coach.llm.endpoint()  # start the embedded server before timing anything
     rows = []
@@ -51,10 +68,10 @@ def main() -> None:
             print(f"      {answer.text!r}", flush=True)
     finally:
         coach.close()
-    report(rows)
+    return rows
 
 
-def run_one(coach: Coach, question: dict) -> dict:
+def run_one(coach: Coach, question: dict[str, Any]) -> dict[str, Any]:
     """One question as the page asks it: the stream from the press to the checked answer."""
     started = time.perf_counter()
     first_event = first_text = None
@@ -78,7 +95,7 @@ def run_one(coach: Coach, question: dict) -> dict:
     return {"question": question, "error": "the stream ended without a result"}
 
 
-def report(rows: list[dict]) -> None:
+def report(rows: list[dict[str, Any]]) -> None:
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:

@@ -1,6 +1,6 @@
 """Batch evaluation benchmark: throughput at concurrency 1 and 8, coach's own overhead per row, and kill/resume.
 
-Usage:  uv run python -m bench.batch [--rows 200] [--latency 0.2] [--kills 5]
+Usage:  uv run python -m bench.batch [--rows 200 | --limit 3] [--latency 0.2] [--kills 5]
 
 The LLM is a local OpenAI-compatible fake (tests/fake_openai.py) in its own process, answering every
 request after a fixed latency with a valid JSON critique, so what is measured is coach: reading the
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import KNOWLEDGE
 from coach import Coach, Settings
@@ -80,7 +81,7 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def serve(latency_s: float, urls: multiprocessing.Queue) -> None:
+def serve(latency_s: float, urls: multiprocessing.Queue[str]) -> None:
     """The fake LLM server, in its own process so its CPU is not coach's."""
     from tests.fake_openai import Behaviour, critique_answer, fake_openai_server
 
@@ -93,7 +94,7 @@ def serve(latency_s: float, urls: multiprocessing.Queue) -> None:
 
 
 def start_server(latency_s: float) -> tuple[multiprocessing.Process, str]:
-    urls: multiprocessing.Queue = multiprocessing.Queue()
+    urls: multiprocessing.Queue[str] = multiprocessing.Queue()
     process = multiprocessing.Process(target=serve, args=(latency_s, urls), daemon=True)
     process.start()
     return process, urls.get(timeout=30)
@@ -110,7 +111,7 @@ def prepared_settings(work: Path) -> Settings:
     return settings
 
 
-def throughput(settings: Settings, url: str, source: Path, rows: int, concurrency: int, work: Path) -> dict:
+def throughput(settings: Settings, url: str, source: Path, rows: int, concurrency: int, work: Path) -> dict[str, Any]:
     """One run of evaluate_file: wall time, rows/s, and the mean stage timings of coach's own work."""
     run = settings.model_copy(update={"llm_base_url": url, "critic": "json", "cache": False, "llm_max_retries": 0})
     coach = Coach(run)
@@ -148,7 +149,7 @@ def embedding_cpu(settings: Settings, rows: list[dict[str, str]]) -> float:
     return (time.process_time() - started) / len(drafts)
 
 
-def kill_and_resume(settings: Settings, url: str, source: Path, rows: int, kills: int, work: Path) -> dict:
+def kill_and_resume(settings: Settings, url: str, source: Path, rows: int, kills: int, work: Path) -> dict[str, Any]:
     """Run the CLI, SIGKILL it at random points `kills` times, resume; count each id's lines."""
     output = work / "killed.jsonl"
     env = {
@@ -194,7 +195,7 @@ def _lines(path: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--rows", "--limit", dest="rows", type=int, default=200, help="rows (CI: --limit 3)")
     parser.add_argument("--latency", type=float, default=0.2, help="fixed LLM latency, seconds")
     parser.add_argument("--kills", type=int, default=5)
     args = parser.parse_args()

@@ -1,29 +1,37 @@
-"""The learned critic's quality: cross-validated on the training corpus, then on eval/ drafts it never saw.
+"""Model selection for the learned critic: which l2, budget and features to fit with (not the product's figures).
 
-Usage:  python -m bench.critic_fit [--l2 30] [--budget 0.4] [--features draft+sentences+customer] [--heldout]
+Usage:  python -m bench.critic_fit [--l2 300] [--budget 0.4] [--features draft+sentences+customer] [--limit N]
+                                   [--heldout]
 
-Fits exactly as ``coach train-critic`` does (coach.training), on training/drafts.jsonl only, then prints:
-- 5-fold cross-validated recall / false issues per good draft on the training corpus (per language and
-  per criterion) — the figures to choose ``--l2``, ``--budget`` and features by;
-- the same figures on eval/queries.jsonl (tuning set);
-- with ``--heldout``, on eval/heldout.jsonl: for checking only, never for choosing anything.
-Vectors are cached under the data dir (bench-vectors.npz) so reruns take seconds.
+Fits a candidate critic exactly as ``coach train-critic`` does (``coach.judging.training.train_critic``), on
+training/drafts.jsonl only, and prints:
+- its 5-fold cross-validated figures on the training corpus, each fold scored with thresholds chosen on the
+  other folds (per language and per criterion): the figures to choose ``--l2``, ``--budget`` and features by;
+- the candidate on the tuning set eval/queries.jsonl, scored the product's way: written as the critic model
+  of a temporary prompts folder and called through ``Coach.critique(draft, customer_message)`` (the customer's
+  message always read, grader-directed sentences left out);
+- with ``--heldout``, the same on eval/heldout.jsonl: for checking only, never for choosing anything.
+The shipped model's figures are ``bench/critique.py``'s. Training vectors are cached under the data dir
+(bench-vectors.npz) so reruns take seconds. ``--limit N``: a smoke run (N eval drafts, about 20 N training drafts).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
 
-from bench.common import ROOT
-from coach import Settings
-from coach.judging.critic import CriticModel, FeatureSet
-from coach.judging.training import critic_figures, embed, read_labelled, train_critic
-from coach.knowledge.embeddings import shared_embedder
+from bench.common import HELDOUT, PROMPTS, ROOT, TUNING, bench_settings
+from coach import Coach, Settings
+from coach.judging.critic import MODEL_FILE, CriticModel, FeatureSet
+from coach.judging.training import LabelledDraft, critic_figures, embed, read_labelled, train_critic
+from coach.knowledge.embeddings import Vectors, shared_embedder
 from coach.knowledge.retrieval import text_vectors
 from coach.prompts import load_rubric
 
@@ -33,20 +41,21 @@ class VectorCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
+        self.vectors: dict[str, Vectors] = {}
         if path.exists():
             with np.load(path) as data:
-                self.vectors = {key: data[key] for key in data.files}
+                if "keys" in data.files:
+                    self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
         self.embedder = shared_embedder()
 
-    def texts(self, texts: list[str]) -> np.ndarray:
+    def texts(self, texts: Sequence[str]) -> Vectors:
         keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
         todo = [t for t, k in zip(texts, keys, strict=True) if k not in self.vectors]
         if todo:
             for text, vector in zip(todo, text_vectors(self.embedder, todo), strict=True):
                 self.vectors[hashlib.sha1(text.encode()).hexdigest()] = vector
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(self.path, **self.vectors)
+            np.savez(self.path, keys=np.asarray(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
         return np.stack([self.vectors[k] for k in keys])
 
 
@@ -61,8 +70,19 @@ def print_figures(title: str, figures: dict[str, Any]) -> None:
         print(f"  {cid:26} {row['recall']:6.2f} {row['precision']:6.2f} {row['support']:4d}")
 
 
-def flags(model: CriticModel, vectors: np.ndarray) -> dict[str, np.ndarray]:
-    return {cid: c.draft.probabilities(vectors) >= c.threshold for cid, c in model.criteria.items()}
+def product_flags(model: CriticModel, drafts: Sequence[LabelledDraft], work: Path) -> dict[str, np.ndarray]:
+    """Per criterion, whether ``Coach.critique`` flags each draft when ``model`` is the shipped critic."""
+    prompts = work / "prompts"
+    shutil.copytree(PROMPTS, prompts)
+    (prompts / MODEL_FILE).write_text(model.to_json(), encoding="utf-8")
+    settings = bench_settings().model_copy(update={"prompts_dir": prompts, "critic": "learned"})
+    coach = Coach(settings)
+    coach.ensure_index()
+    flags = {cid: np.zeros(len(drafts), dtype=bool) for cid in model.criteria}
+    for i, draft in enumerate(drafts):
+        for issue in coach.critique(draft.text, draft.customer_message).issues:
+            flags[issue.criterion][i] = True
+    return flags
 
 
 def main() -> None:
@@ -70,23 +90,29 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=None)
     parser.add_argument("--budget", type=float, default=None, help="false issues per good draft allowed (CV)")
     parser.add_argument("--features", default=None, choices=list(get_args(FeatureSet)))
-    parser.add_argument("--heldout", action="store_true", help="also score eval/heldout.jsonl (checking only)")
+    parser.add_argument("--heldout", action="store_true", help=f"also score eval/{HELDOUT} (checking only)")
+    parser.add_argument("--limit", type=int, default=0, help="a smoke run: N eval drafts, ~20 N training drafts")
     args = parser.parse_args()
     rubric = load_rubric()
     cache = VectorCache(Settings().data_dir / "bench-vectors.npz")
     drafts = read_labelled(ROOT / "training" / "drafts.jsonl", rubric.ids)
-    features = embed(cache.embedder, drafts, cache.texts)
+    if args.limit:
+        drafts = drafts[:: max(1, len(drafts) // (20 * args.limit))]
+    features = embed(cache.embedder, drafts, cache.texts, drop_customers=True)
     options = {k: v for k, v in (("l2", args.l2), ("budget", args.budget), ("kind", args.features)) if v is not None}
     model = train_critic(drafts, features, rubric, **options)
     measured = model.measured
-    print(f"critic {model.version}; l2 {measured['l2']}, budget {measured['budget']}, features {model.features}")
+    print(
+        f"candidate critic {model.version}; l2 {measured['l2']}, budget {measured['budget']}, features {model.features}"
+    )
     print("thresholds:", {cid: c.threshold for cid, c in model.criteria.items()})
-    print_figures("training corpus, 5-fold cross-validated", model.measured["cross_validated"])
-    sets = ["queries.jsonl"] + (["heldout.jsonl"] if args.heldout else [])
-    for name in sets:
-        evaluation = read_labelled(ROOT / "eval" / name, rubric.ids)
-        matrix = embed(cache.embedder, evaluation, cache.texts).matrix(model.features)
-        print_figures(f"eval/{name}", critic_figures(evaluation, flags(model, matrix)))
+    print_figures("training corpus, 5-fold cross-validated (model selection)", measured["cross_validated"])
+    with tempfile.TemporaryDirectory(prefix="coach-critic-fit-") as folder:
+        for name in [TUNING] + ([HELDOUT] if args.heldout else []):
+            evaluation = read_labelled(ROOT / "eval" / name, rubric.ids)
+            evaluation = evaluation[: args.limit] if args.limit else evaluation
+            flags = product_flags(model, evaluation, Path(folder) / name)
+            print_figures(f"eval/{name}, candidate through Coach.critique", critic_figures(evaluation, flags))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,18 @@
 """Critique the labelled eval drafts with the configured critic (the learned one by default) and report the bars.
 
-Usage:  uv run python -m bench.critique [--queries heldout.jsonl] [--limit N] [--languages en,ru] [--no-speed]
+Usage:  uv run python -m bench.critique [--heldout] [--limit N] [--languages en,ru] [--no-speed]
+
+The product's figures: every draft goes through the public API (``Coach.critique_stream(draft,
+customer_message)``, the Coach tab's path) with the shipped critic model, so grader-directed sentences are left
+out and the customer's message is always read, as for an agent. Choosing the critic's settings is
+``bench/critic_fit.py``'s job, on the tuning set; ``--heldout`` is for checking.
 
 Per language: problem recall (labelled problems flagged, and flagged citing a passage of a labelled
 principle), false issues per good draft, the share of each draft's labelled principles that the critique's
 citations cover, feedback in the draft's language, quotes at their offsets, citations among the passages;
 per criterion recall and precision; then speed, warm, with each draft's embedding included: p50/p95 per
-critique, a 2,000-character draft, and ``coach evaluate`` rows/s. ``--queries heldout.jsonl`` scores drafts
-that no part of coach was trained or tuned on.
+critique, a 2,000-character draft, and ``coach evaluate`` rows/s. ``--heldout`` scores drafts that no part of coach
+was trained or tuned on.
 """
 
 from __future__ import annotations
@@ -21,31 +26,29 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import load_eval
-from coach import Coach, CoachError, Critique, Settings
+from bench.common import add_eval_arguments, bench_settings, eval_file, limited, load_eval
+from coach import Coach, CoachError, Critique
 from coach.language import language_matches
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=0)
+    add_eval_arguments(parser)
     parser.add_argument("--languages", default="")
-    parser.add_argument("--queries", default="queries.jsonl", help="file under eval/ (heldout.jsonl: held-out set)")
     parser.add_argument("--no-speed", action="store_true", help="skip the 2,000-character and batch timings")
     parser.add_argument("--batch-rows", type=int, default=300, help="rows for the batch throughput timing")
     args = parser.parse_args()
-    queries, principles = load_eval(args.queries)
+    queries, principles = load_eval(eval_file(args))
     drafts = [item for item in queries if item["kind"] == "draft"]
     if args.languages:
         drafts = [d for d in drafts if d["language"] in args.languages.split(",")]
-    if args.limit:
-        drafts = drafts[: args.limit]
-    coach = Coach(Settings(cache=False))
+    drafts = limited(drafts, args.limit)
+    coach = Coach(bench_settings())
     coach.ensure_index()
-    if coach.critic_mode == "json":
+    if coach.settings.critic == "json":
         coach.llm.endpoint()  # start the embedded server before timing anything
     coach.critique("Warm-up: thank you for your patience.")  # load the models before timing
-    rows = []
+    rows: list[dict[str, Any]] = []
     try:
         for n, draft in enumerate(drafts, 1):
             started = time.perf_counter()
@@ -104,7 +107,7 @@ def batch_speed(coach: Coach, drafts: list[dict[str, Any]], rows: int) -> None:
     print(f"coach evaluate, {rows} rows, concurrency 2: {rows / seconds:.1f} rows/s ({seconds:.1f} s)")
 
 
-def report(rows: list[dict], principles: dict[str, set[str]]) -> None:
+def report(rows: list[dict[str, Any]], principles: dict[str, set[str]]) -> None:
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in rows:
         draft = row["draft"]

@@ -1,16 +1,18 @@
 """Link suggestions: how often the criterion suggested first for an unlinked passage is one a trainer chose.
 
-Usage:  uv run python -m bench.link_suggestions
+Usage:  uv run python -m bench.link_suggestions [--limit N]
 
 Leave one document out over the linked passages of knowledge/links.yaml: for each document, drop every link
 of its passages, ask the suggester for that document's linked passages, and count top-1 (the first criterion
 is one of the passage's criteria) and top-2 (either of the first two). Printed as top-1 / top-2, overall and
 per language, for the baseline, the variants tried, and ``coach.knowledge.link_suggestions.CriterionSuggester``.
-43 passages: one passage is 0.023, so read differences under 0.05 as noise.
+43 passages: one passage is 0.023, so read differences under 0.05 as noise. ``--limit N``: a smoke run (the
+first N documents left out, the baseline, the chosen variant and ``CriterionSuggester`` only).
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -36,11 +38,16 @@ def load_passages() -> list[PassageRecord]:
     return [passage for doc in docs for passage in split_passages(doc)]
 
 
-def leave_one_document_out(suggest: Suggester, links: Links, passages: list[PassageRecord]) -> Figures:
-    """Top-1 and top-2 overall (key "all") and per language, each document's links hidden in turn."""
+def leave_one_document_out(
+    suggest: Suggester, links: Links, passages: list[PassageRecord], documents: int = 0
+) -> Figures:
+    """Top-1 and top-2 overall (key "all") and per language, each document's links hidden in turn.
+
+    ``documents``: only the first N documents are left out (0: all).
+    """
     by_id = {p.id: p for p in passages}
     hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
-    for document in dict.fromkeys(p.document for p in passages):
+    for document in list(dict.fromkeys(p.document for p in passages))[: documents or None]:
         hidden = Links(
             links={cid: [pid for pid in ids if by_id[pid].document != document] for cid, ids in links.links.items()}
         )
@@ -190,6 +197,9 @@ def blend(first: Scores, second: Scores, weight: float) -> Scores:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=0, help="a smoke run: N documents, the chosen variants only")
+    args = parser.parse_args()
     rubric = load_rubric(PROMPTS)
     passages = load_passages()
     links = read_links(KNOWLEDGE / LINKS_FILE)
@@ -204,10 +214,14 @@ def main() -> None:
     final = CriterionSuggester(embedder, rubric)
 
     def score(name: str, scores: Scores) -> None:
-        print_row(name, leave_one_document_out(ranked_by(scores, rubric.ids), links, passages))
+        print_row(name, leave_one_document_out(ranked_by(scores, rubric.ids), links, passages, args.limit))
 
     chosen = signals.every_language("query", "passage", "centroid")
     score("baseline: criterion text in the passage's language", signals.own_language("passage"))
+    if args.limit:
+        score("every language, centroid, passage as query (chosen)", chosen)
+        print_row("\nCriterionSuggester", leave_one_document_out(final, links, passages, args.limit))
+        return
     score("  same, passage embedded as a query", signals.own_language("query"))
     score("every language, max similarity", signals.every_language("passage", "passage", "max"))
     score("every language, mean similarity", signals.every_language("passage", "passage", "mean"))

@@ -19,15 +19,16 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from bench.common import KNOWLEDGE, load_eval
+from bench.common import KNOWLEDGE, add_eval_arguments, eval_file, limited, load_eval
 from coach import Coach, Settings
 from coach.knowledge.retrieval import RetrievalConfig
 
 Search = Callable[[str, int], list[str]]
 
 
-def evaluate(search: Search, queries: list[dict], principles: dict[str, set[str]], k: int) -> dict:
+def evaluate(search: Search, queries: list[dict[str, Any]], principles: dict[str, set[str]], k: int) -> dict[str, Any]:
     """Recall@k, MRR and per-language / per-kind recall for one search function."""
     recalls: list[float] = []
     hits: list[float] = []
@@ -60,7 +61,10 @@ def bm25_search(coach: Coach) -> Search:
 
     passages = coach.store.all_passages()
     ids = [c.passage.id for c in passages]
-    tokenize = lambda text: re.findall(r"\w+", text.lower())  # noqa: E731
+
+    def tokenize(text: str) -> list[str]:
+        return re.findall(r"\w+", text.lower())
+
     bm25 = BM25Okapi([tokenize(c.passage.text) for c in passages])
 
     def search(text: str, k: int) -> list[str]:
@@ -74,7 +78,7 @@ def coach_search(coach: Coach) -> Search:
     return lambda text, k: [p.id for p in coach.search(text, k=k)]
 
 
-def print_row(name: str, result: dict) -> None:
+def print_row(name: str, result: dict[str, Any]) -> None:
     langs = "  ".join(f"{lang} {value:.2f}" for lang, value in result["languages"].items())
     kinds = "  ".join(f"{kind} {value:.2f}" for kind, value in result["kinds"].items())
     scores = f"recall@k {result['recall']:.3f}  hit@k {result['hit']:.3f}  MRR {result['mrr']:.3f}"
@@ -99,11 +103,12 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--variants", action="store_true", help="also score alternative retrieval settings")
     parser.add_argument("--no-latency", action="store_true")
-    parser.add_argument("--queries", default="queries.jsonl", help="file under eval/ (heldout.jsonl: held-out set)")
+    add_eval_arguments(parser)
     args = parser.parse_args()
 
-    queries, principles = load_eval(args.queries)
-    counts = defaultdict(int)
+    queries, principles = load_eval(eval_file(args))
+    queries = limited(queries, args.limit)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
     for q in queries:
         counts[(q["language"], q["kind"])] += 1
     print(
@@ -148,13 +153,14 @@ def main() -> None:
         print(f"reindex with nothing changed (fresh process state, store reopened): {reindex_s:.2f} s")
         if not args.no_latency:
             short = [q["text"] for q in queries if len(q["text"]) < 300]
-            long_text = " ".join(q["text"] for q in queries if q["kind"] == "draft")[:2000]
-            short_ms = latency(coach, short)
+            long_text = " ".join(q["text"] for q in queries)[:2000]
+            if short:
+                short_ms = latency(coach, short)
+                print(
+                    f"warm search latency (embedding included), {len(short)} queries < 300 chars: p50 "
+                    f"{statistics.median(short_ms):.1f} ms, p90 {sorted(short_ms)[int(len(short_ms) * 0.9)]:.1f} ms"
+                )
             long_ms = latency(coach, [long_text], repeat=10)
-            print(
-                f"warm search latency (embedding included), {len(short)} queries < 300 chars: "
-                f"p50 {statistics.median(short_ms):.1f} ms, p90 {sorted(short_ms)[int(len(short_ms) * 0.9)]:.1f} ms"
-            )
             long_p50 = statistics.median(long_ms)
             print(f"warm search latency (embedding included), 2,000-char draft: p50 {long_p50:.1f} ms")
     finally:

@@ -1,6 +1,6 @@
 """What bounds retrieval recall on eval/: ideas measured against coach's default, and two ceilings.
 
-Usage:  uv run python -m bench.retrieval_limits [--queries heldout.jsonl]
+Usage:  uv run python -m bench.retrieval_limits [--heldout] [--limit N]
 
 Recall@5 as in bench/retrieval.py (share of a query's labelled principles with a passage in the top 5).
 Scored by brute force over every stored vector (passages and their notes), which ranks exactly like the
@@ -22,14 +22,14 @@ import argparse
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
 
-from bench.common import KNOWLEDGE, load_eval
+from bench.common import KNOWLEDGE, add_eval_arguments, eval_file, limited, load_eval
 from bench.retrieval import evaluate, print_row
 from coach import Coach, Settings
-from coach.prompts import load_rubric
 from coach.text import sentence_chunks
 
 K = 5
@@ -55,7 +55,9 @@ class Records:
         return out
 
 
-def report(name: str, rankings: list[list[str]], queries: list[dict], principles: dict[str, set[str]]) -> None:
+def report(
+    name: str, rankings: list[list[str]], queries: list[dict[str, Any]], principles: dict[str, set[str]]
+) -> None:
     """bench/retrieval.py's figures for rankings computed here, one per query."""
     by_text = {q["text"]: ranking for q, ranking in zip(queries, rankings, strict=True)}
     print_row(name, evaluate(lambda text, k: by_text[text][:k], queries, principles, K))
@@ -66,7 +68,7 @@ def ranked_by(scores: np.ndarray, records: Records) -> list[list[str]]:
 
 
 def normalized(matrix: np.ndarray) -> np.ndarray:
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+    return np.asarray(matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9))
 
 
 def note_phrases() -> list[str]:
@@ -78,26 +80,28 @@ def note_phrases() -> list[str]:
     return phrases
 
 
-def oracle_routing(coach: Coach, queries: list[dict], dense: list[list[str]]) -> list[list[str]]:
+def oracle_routing(coach: Coach, queries: list[dict[str, Any]], dense: list[list[str]]) -> list[list[str]]:
     """Drafts: one best-ranked linked passage per true rubric criterion, then the dense ranking."""
-    links = {c.id: c.passages for c in load_rubric().criteria}
+    links = coach.links.read()
     routed = []
     for query, ranking in zip(queries, dense, strict=True):
         chosen: list[str] = []
         vector = coach.retriever.text_vector(query["text"])
         for criterion in query.get("problems", []):
-            linked = [p.id for p in coach.retriever.rank(vector, links[criterion]) if p.id not in chosen]
+            linked = [p.id for p in coach.retriever.rank(vector, links.passages_of(criterion)) if p.id not in chosen]
             chosen.extend(linked[:1])
         chosen.extend(pid for pid in ranking if pid not in chosen)
         routed.append(chosen[:K])
     return routed
 
 
-def best_constant_list(queries: list[dict], principles: dict[str, set[str]], candidates: list[str]) -> list[str]:
+def best_constant_list(
+    queries: list[dict[str, Any]], principles: dict[str, set[str]], candidates: list[str]
+) -> list[str]:
     """Five passages chosen greedily to maximise recall over all the queries at once."""
 
     def recall_of(ids: list[str]) -> float:
-        return evaluate(lambda text, k: ids, queries, principles, K)["recall"]
+        return float(evaluate(lambda text, k: ids, queries, principles, K)["recall"])
 
     chosen: list[str] = []
     for _ in range(K):
@@ -107,9 +111,10 @@ def best_constant_list(queries: list[dict], principles: dict[str, set[str]], can
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--queries", default="queries.jsonl", help="file under eval/")
+    add_eval_arguments(parser)
     args = parser.parse_args()
-    queries, principles = load_eval(args.queries)
+    queries, principles = load_eval(eval_file(args))
+    queries = limited(queries, args.limit)
     work = Path(tempfile.mkdtemp(prefix="coach-bench-limits-"))
     try:
         shutil.copytree(KNOWLEDGE, work / "knowledge")
@@ -120,7 +125,7 @@ def main() -> None:
         query_vectors = np.vstack([coach.retriever.text_vector(q["text"]) for q in queries])
         dense = records.per_passage(query_vectors @ records.vectors.T)
         dense_ranking = ranked_by(dense, records)
-        print(f"{len(queries)} queries from eval/{args.queries}; recall@{K} | per language and kind")
+        print(f"{len(queries)} queries from eval/{eval_file(args)}; recall@{K} | per language and kind")
         report("dense, passages + notes (coach's default)", dense_ranking, queries, principles)
 
         with_customer = [

@@ -1,6 +1,10 @@
 """Rewrite the eval's bad drafts with the configured LLM and report issue 14's bars, per language.
 
-Usage:  python -m bench.rewrite [--per-language 2] [--languages en,ru] [--queries heldout.jsonl]
+Usage:  python -m bench.rewrite [--per-language 2] [--languages en,ru] [--heldout] [--limit N] [--fake-llm]
+
+Drafts come from the tuning set eval/queries.jsonl; ``--heldout`` checks on eval/heldout.jsonl (never choose a
+setting by those figures). ``--fake-llm`` answers every call with the tests' fake server: it only checks that
+the bench runs (CI), its figures mean nothing.
 
 Per language: rewrites that finished with a text (no error), the draft's facts kept (numbers, ids, dates,
 amounts, emails), the rewrite in the draft's language, the critic's overall score not lower / higher than
@@ -16,8 +20,9 @@ import argparse
 import statistics
 import time
 from collections import defaultdict
+from typing import Any
 
-from bench.common import load_eval
+from bench.common import add_eval_arguments, bench_settings, eval_file, fake_llm_url, limited, load_eval
 from coach import Coach, CoachError, Rewrite, Settings
 from coach.language import detect_language
 
@@ -26,11 +31,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-language", type=int, default=2, help="bad drafts per language")
     parser.add_argument("--languages", default="en,ru,el,kk,mn")
-    parser.add_argument("--queries", default="heldout.jsonl", help="file under eval/")
+    add_eval_arguments(parser)
+    parser.add_argument(
+        "--fake-llm", action="store_true", help="the tests' fake LLM: checks the bench runs, no figures"
+    )
     args = parser.parse_args()
-    queries, _ = load_eval(args.queries)
-    drafts = pick_drafts(queries, args.languages.split(","), args.per_language)
-    coach = Coach(Settings(cache=False))
+    queries, _ = load_eval(eval_file(args))
+    drafts = limited(pick_drafts(queries, args.languages.split(","), args.per_language), args.limit)
+    with fake_llm_url(args.fake_llm) as url:
+        rows = run_all(drafts, bench_settings(url))
+    report(rows)
+
+
+def run_all(drafts: list[dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+    """Rewrite each draft, printing each result as it comes."""
+    coach = Coach(settings)
     coach.ensure_index()
     coach.llm.endpoint()  # start the embedded server before timing anything
     rows = []
@@ -51,12 +66,12 @@ def main() -> None:
             print(f"      {result.text!r}", flush=True)
     finally:
         coach.close()
-    report(rows)
+    return rows
 
 
-def pick_drafts(queries: list[dict], languages: list[str], per_language: int) -> list[dict]:
+def pick_drafts(queries: list[dict[str, Any]], languages: list[str], per_language: int) -> list[dict[str, Any]]:
     """The first bad drafts of each language, in file order (no choice by content)."""
-    picked: dict[str, list[dict]] = defaultdict(list)
+    picked: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in queries:
         bad = item["kind"] == "draft" and not item["good"] and item["language"] in languages
         if bad and len(picked[item["language"]]) < per_language:
@@ -64,7 +79,7 @@ def pick_drafts(queries: list[dict], languages: list[str], per_language: int) ->
     return [d for language in languages for d in picked[language]]
 
 
-def run_one(coach: Coach, draft: dict) -> dict:
+def run_one(coach: Coach, draft: dict[str, Any]) -> dict[str, Any]:
     """One rewrite as the page runs it: the stream from the press to the checked result."""
     started = time.perf_counter()
     first_text = None
@@ -85,7 +100,7 @@ def critic_time(result: Rewrite) -> float:
     return result.timings.get("critic_draft", 0.0) + result.timings.get("critic_rewrite", 0.0)
 
 
-def report(rows: list[dict]) -> None:
+def report(rows: list[dict[str, Any]]) -> None:
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:

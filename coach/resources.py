@@ -51,6 +51,15 @@ def shipped_knowledge_dir() -> Path:
     return _shipped("knowledge")
 
 
+def heldout_file() -> Path | None:
+    """The held-out evaluation set (``eval/heldout.jsonl``) of a checkout, which nothing may be fitted on.
+
+    None in an installed package: the evaluation sets do not ship in the wheel.
+    """
+    root = checkout_root()
+    return root / "eval" / "heldout.jsonl" if root is not None else None
+
+
 def user_data_dir() -> Path:
     """The per-user data folder of an installed tool."""
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):

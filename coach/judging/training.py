@@ -1,7 +1,16 @@
 """Fitting the learned critic from labelled drafts: the data's shape, the features, the fit and its figures.
 
-Deterministic: the same drafts and embedder give the same model file, byte for byte (folds are chosen by
-a hash of each draft's id, the solver is Newton's method from zero). ``coach train-critic`` runs it.
+Deterministic: the same drafts and embedder give the same model file, byte for byte, whatever the machine's
+thread settings (``tests/test_critic_rebuild.py``): folds are chosen by a hash of each draft's id, the solver
+is Newton's method from zero, the fit runs with one BLAS thread (``coach.judging.one_thread``: thread counts
+change the last bits of matrix products) and out-of-fold probabilities are rounded to 6 decimals before the
+thresholds are chosen on a 0.01 grid. ``coach train-critic`` runs it.
+
+Figures (``measured``): thresholds are chosen on out-of-fold predictions; reporting recall and false issues on
+those same predictions would flatter them (the cuts were picked to look good there). So each fold is scored
+with thresholds chosen on the other four folds' out-of-fold predictions only, and the model file keeps the
+thresholds chosen on all five. Fully nested CV (refitting inside every outer fold) would cost 5x the fits for
+a correction the cheap form already makes: the cut never sees the labels it is scored on.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from coach.errors import InputError
 from coach.judging.critic import CriterionModel, CriticModel, FeatureSet, LinearModel, draft_features, fit_logistic
+from coach.judging.one_thread import one_blas_thread
 from coach.knowledge.embeddings import MODEL_NAME, Embedder, Vectors
 from coach.knowledge.passages import sentence_spans
 from coach.knowledge.retrieval import text_vectors
@@ -32,6 +42,7 @@ TIP_PRECISION = 0.5  # a tip's line: below the issue's, the lowest cut whose pre
 FALSE_PER_GOOD = 0.4  # the older budget rule (bench/critic_fit.py compares it): false issues per good draft
 FEATURES: FeatureSet = "draft+sentences+customer"  # +0.09 CV recall over the draft's vector alone
 BAD_DRAFT_COST = 0.25  # a false flag on a draft with other problems costs this much of one on a good draft
+PROBABILITY_DECIMALS = 6  # out-of-fold probabilities are rounded so last-bit noise cannot move a threshold
 
 
 class Verdict(BaseModel):
@@ -139,10 +150,18 @@ class Features:
         )
 
 
-def embed(embedder: Embedder, drafts: Sequence[LabelledDraft], texts_to_vectors: Embed | None = None) -> Features:
+def embed(
+    embedder: Embedder,
+    drafts: Sequence[LabelledDraft],
+    texts_to_vectors: Embed | None = None,
+    *,
+    drop_customers: bool = False,
+) -> Features:
     """Draft vectors exactly as retrieval makes them, and sentence vectors for the quote models.
 
-    ``texts_to_vectors`` replaces ``text_vectors`` (benchmarks pass a cached one).
+    ``texts_to_vectors`` replaces ``text_vectors`` (benchmarks pass a cached one). ``drop_customers`` is for
+    training data only: one draft in five is then shown without its customer message (``drop_customer``).
+    Drafts to be scored keep their message, as the product reads them.
     """
     vectors_of = texts_to_vectors or (lambda texts: text_vectors(embedder, texts))
     draft_vectors = vectors_of([d.text for d in drafts])
@@ -155,7 +174,9 @@ def embed(embedder: Embedder, drafts: Sequence[LabelledDraft], texts_to_vectors:
             owner.append(index)
             texts.append(draft.text[start:end])
     customers = np.zeros_like(draft_vectors)
-    with_message = [i for i, d in enumerate(drafts) if d.customer_message and not drop_customer(d.id)]
+    with_message = [
+        i for i, d in enumerate(drafts) if d.customer_message and not (drop_customers and drop_customer(d.id))
+    ]
     if with_message:
         customers[with_message] = vectors_of([str(drafts[i].customer_message) for i in with_message])
     return Features(draft_vectors, vectors_of(texts), np.asarray(owner), spans, customers)
@@ -202,7 +223,7 @@ def out_of_fold(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, fo
             predicted[test] = float(labels[train][0])
             continue
         predicted[test] = fit_logistic(features[train], labels[train], l2=l2).probabilities(features[test])
-    return predicted
+    return np.round(predicted, PROBABILITY_DECIMALS)
 
 
 CUTS = np.round(np.arange(0.05, 0.96, 0.01), 2)
@@ -279,21 +300,36 @@ def train_critic(
     kind: FeatureSet = FEATURES,
     trained_on: dict[str, Any] | None = None,
 ) -> CriticModel:
-    """Fit every criterion's draft and sentence models; thresholds come from out-of-fold predictions.
+    """Fit every criterion's draft and sentence models (with one BLAS thread); thresholds from out-of-fold
+    predictions, figures from thresholds chosen without the fold they score.
 
     An issue's line is the lowest cut at ``precision`` (a tip's at ``TIP_PRECISION``); with ``precision=None``
     the older rule: the most problems found within ``budget`` false issues per good draft.
     """
+    return one_blas_thread(
+        _train_critic, list(drafts), features, rubric, folds, l2, budget, precision, kind, dict(trained_on or {})
+    )
+
+
+def _train_critic(
+    drafts: list[LabelledDraft],
+    features: Features,
+    rubric: Rubric,
+    folds: int,
+    l2: float,
+    budget: float,
+    precision: float | None,
+    kind: FeatureSet,
+    trained_on: dict[str, Any],
+) -> CriticModel:
     groups = np.asarray([fold_of(d.id, folds) for d in drafts])
     truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
+    good = np.asarray([d.good for d in drafts])
     matrix = features.matrix(kind)
     oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
-    if precision is None:
-        thresholds = choose_thresholds(oof, truth, np.asarray([d.good for d in drafts]), budget)
-        tip_lines: dict[str, float] = {}
-    else:
-        thresholds = precision_thresholds(oof, truth, precision)
-        tip_lines = precision_thresholds(oof, truth, TIP_PRECISION)
+    choose = line_chooser(precision, budget)
+    thresholds = choose(oof, truth, good)
+    tip_lines = precision_thresholds(oof, truth, TIP_PRECISION) if precision is not None else {}
     criteria: dict[str, CriterionModel] = {}
     for criterion in rubric.ids:
         labels = truth[criterion].astype(np.int64)
@@ -309,9 +345,9 @@ def train_critic(
             tip_threshold=tip if tip is not None and tip < threshold else None,
             sentence=sentence_model,
         )
-    flagged = {cid: oof[cid] >= criteria[cid].threshold for cid in rubric.ids}
     measured = {
-        "cross_validated": critic_figures(drafts, flagged),
+        "cross_validated": critic_figures(drafts, held_apart_flags(oof, truth, good, groups, choose)),
+        "thresholds": "each fold scored with thresholds chosen on the other folds' out-of-fold predictions",
         "folds": folds,
         "l2": l2,
         "budget": budget,
@@ -324,9 +360,36 @@ def train_critic(
         features=kind,
         rubric_version=rubric.version,
         criteria=criteria,
-        trained_on=trained_on or {},
+        trained_on=trained_on,
         measured=measured,
     )
+
+
+ChooseLines = Callable[[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray], dict[str, float]]
+
+
+def line_chooser(precision: float | None, budget: float) -> ChooseLines:
+    """How the issues' lines are chosen from (probabilities, truth, good): at a precision, or within a budget."""
+    if precision is None:
+        return lambda oof, truth, good: choose_thresholds(oof, truth, good, budget)
+    return lambda oof, truth, good: precision_thresholds(oof, truth, precision)
+
+
+def held_apart_flags(
+    oof: dict[str, np.ndarray],
+    truth: dict[str, np.ndarray],
+    good: np.ndarray,
+    groups: np.ndarray,
+    choose: ChooseLines,
+) -> dict[str, np.ndarray]:
+    """Out-of-fold flags where each fold's thresholds were chosen on the other folds only."""
+    flagged = {cid: np.zeros(len(good), dtype=bool) for cid in oof}
+    for fold in np.unique(groups):
+        test, rest = groups == fold, groups != fold
+        cuts = choose({c: p[rest] for c, p in oof.items()}, {c: t[rest] for c, t in truth.items()}, good[rest])
+        for cid, p in oof.items():
+            flagged[cid][test] = p[test] >= cuts[cid]
+    return flagged
 
 
 # --------------------------------------------------------------------------- figures
@@ -375,14 +438,37 @@ def fit_critic_file(
 
     rubric = rubric or load_rubric()
     drafts = read_labelled(data, rubric.ids)
+    refuse_heldout(data, drafts)
     if len(drafts) < 20:
         raise InputError(f"{data}: {len(drafts)} labelled drafts; at least 20 are needed to fit", field="data")
-    features = embed(embedder or shared_embedder(), drafts)
+    features = embed(embedder or shared_embedder(), drafts, drop_customers=True)
     trained_on = {"file": data.name, "sha256": file_digest(data), "drafts": len(drafts)}
     model = train_critic(drafts, features, rubric, trained_on=trained_on)
     path = output or DEFAULT_PROMPTS_DIR / MODEL_FILE
     write_model(model, path)
     return model, path
+
+
+def refuse_heldout(data: Path, drafts: Sequence[LabelledDraft], heldout: Path | None = None) -> None:
+    """Raise ``InputError`` when the data shares an id or a text with the held-out set (checking only, never fitting).
+
+    ``heldout`` defaults to the checkout's ``eval/heldout.jsonl``; an installed package has none to compare.
+    """
+    from coach.resources import heldout_file
+
+    heldout = heldout or heldout_file()
+    if heldout is None or not heldout.is_file():
+        return
+    rows = [json.loads(line) for line in heldout.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ids = {str(row.get("id")) for row in rows}
+    texts = {str(row.get("text", "")).strip() for row in rows} - {""}
+    shared = [d.id for d in drafts if d.id in ids or d.text.strip() in texts]
+    if shared:
+        raise InputError(
+            f"{data}: {len(shared)} drafts ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}) are in the "
+            f"held-out set {heldout.name}, which is for checking only: fit on training data",
+            field="data",
+        )
 
 
 def file_digest(path: Path) -> str:
