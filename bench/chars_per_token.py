@@ -3,10 +3,11 @@
 Usage:  uv run python -m bench.chars_per_token [--limit N]
 
 Measured on the training corpus (``training/drafts.jsonl``: each draft and its customer message), never on
-``eval/``: the held-out set is for checking only. Starts the embedded llama.cpp server (``COACH_LLM_BASE_URL``
-unset) and asks its ``/tokenize`` for each text. Prints, per language, the 10th percentile, median and 90th
-percentile of characters per token; ``coach.llm.generation.CHARS_PER_TOKEN`` takes the 10th percentile
-(a text rarely needs more tokens than it budgets). ``--limit N``: the first N texts per language.
+``eval/``: the held-out set is for checking only. Starts the embedded llama.cpp server (never the one at
+``COACH_LLM_BASE_URL``: another model tokenizes otherwise) and asks its ``/tokenize`` for each text. Prints, per
+language, the 10th percentile, median and 90th percentile of characters per token;
+``coach.llm.generation.CHARS_PER_TOKEN`` takes the 10th percentile (a text rarely needs more tokens than it
+budgets). ``--limit N``: the first N texts per language.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import defaultdict
 import numpy as np
 
 from bench.common import ROOT, bench_settings
-from coach import Coach
+from coach.llm.server import EmbeddedLLMServer
 
 
 def token_count(base_url: str, text: str) -> int:
@@ -44,21 +45,18 @@ def main() -> None:
         for text in (row["text"], row.get("customer_message")):
             if text and (not args.limit or len(texts[row["language"]]) < args.limit):
                 texts[row["language"]].append(text)
-    coach = Coach(bench_settings())
+    server = EmbeddedLLMServer.from_cache(bench_settings().data_dir, startup_timeout_s=900).start()  # busy machines
     try:
-        endpoint = coach.llm.endpoint()
-        if not endpoint.embedded:
-            print(f"note: measuring {endpoint.label}, not the embedded model")
         chosen = {}
         print("language  texts  chars/token p10  median  p90")
         for language, items in sorted(texts.items()):
-            ratios = [len(t) / max(token_count(endpoint.base_url, t), 1) for t in items]
+            ratios = [len(t) / max(token_count(server.base_url, t), 1) for t in items]
             low, high = np.percentile(ratios, [10, 90])
             chosen[language] = round(float(low), 2)
             print(f"{language:8s} {len(items):6d}  {low:15.2f} {statistics.median(ratios):7.2f} {high:5.2f}")
         print(f"CHARS_PER_TOKEN = {chosen}")
     finally:
-        coach.close()
+        server.stop()
 
 
 if __name__ == "__main__":
