@@ -107,6 +107,25 @@ def batch_speed(coach: Coach, drafts: list[dict[str, Any]], rows: int) -> None:
     print(f"coach evaluate, {rows} rows, concurrency 2: {rows / seconds:.1f} rows/s ({seconds:.1f} s)")
 
 
+def quote_overlaps(rows: list[dict[str, Any]]) -> dict[str, list[bool]]:
+    """Per criterion, for each labelled `said` problem the critic flagged: does its quote overlap the labelled span
+    by at least half of the shorter of the two? (Drafts whose labels carry spans: the blind-written held-out rows.)"""
+    overlaps: dict[str, list[bool]] = defaultdict(list)
+    for row in rows:
+        verdicts = row["draft"].get("verdicts")
+        if "critique" not in row or not verdicts:
+            continue
+        issues = {i.criterion: i for i in row["critique"].issues}
+        for cid, verdict in verdicts.items():
+            if verdict["label"] != "said" or cid not in issues:
+                continue
+            issue = issues[cid]
+            shared = min(issue.end, verdict["end"]) - max(issue.start, verdict["start"])
+            shorter = min(issue.end - issue.start, verdict["end"] - verdict["start"])
+            overlaps[cid].append(issue.kind == "said" and shorter > 0 and 2 * shared >= shorter)
+    return overlaps
+
+
 def report(rows: list[dict[str, Any]], principles: dict[str, set[str]]) -> None:
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in rows:
@@ -120,6 +139,8 @@ def report(rows: list[dict[str, Any]], principles: dict[str, set[str]]) -> None:
             critique: Critique = row["critique"]
             text = draft["text"]
             flagged = {i.criterion: i for i in critique.issues}
+            tipped = {t.criterion for t in critique.tips}
+            s["tips"] += len(tipped)
             cited = {pid for i in critique.issues for pid in i.passage_ids}
             for principle in draft.get("principles", []):
                 if principles.get(principle):
@@ -129,10 +150,14 @@ def report(rows: list[dict[str, Any]], principles: dict[str, set[str]]) -> None:
             if draft["good"]:
                 s["good"] += 1
                 s["false"] += len(flagged)
+                s["false_tips"] += len(tipped)
             else:
+                s["bad"] += 1
+                s["issues_bad"] += len(flagged)
                 fitting = set().union(*(principles.get(p, set()) for p in draft["principles"]))
                 for problem in draft["problems"]:
                     s["labelled"] += 1
+                    s["found_or_tip"] += problem in flagged or problem in tipped
                     if problem in flagged:
                         s["found"] += 1
                         s["found_fitting"] += bool(set(flagged[problem].passage_ids) & fitting)
@@ -160,6 +185,21 @@ def report(rows: list[dict[str, Any]], principles: dict[str, set[str]]) -> None:
             f"{s['language_ok'] / max(ok, 1):11.0%}  {s['quotes_ok']:.0f}/{s['quotes']:.0f}  "
             f"{s['citations_ok']:.0f}/{s['citations']:.0f}  {int(s['errors']):6d}"
         )
+    print("\nlanguage  recall(issues+tips)  tips/good  tips/draft  issues/bad  labelled-problems/bad")
+    for key in ["all", *sorted(k for k in stats if k != "all")]:
+        s = stats[key]
+        print(
+            f"{key:8s}  {s['found_or_tip'] / max(s['labelled'], 1):19.2f}  {s['false_tips'] / max(s['good'], 1):9.2f}  "
+            f"{s['tips'] / max(s['drafts'] - s['errors'], 1):10.2f}  {s['issues_bad'] / max(s['bad'], 1):10.2f}  "
+            f"{s['labelled'] / max(s['bad'], 1):21.2f}"
+        )
+    overlaps = quote_overlaps(rows)
+    if overlaps:
+        print("\nquotes of labelled `said` problems that the critic flagged: the quoted sentence overlaps the label")
+        for cid, hits in sorted(overlaps.items()):
+            print(f"  {cid:26} {sum(hits) / len(hits):5.2f} ({sum(hits)}/{len(hits)})")
+        every = [h for hits in overlaps.values() for h in hits]
+        print(f"  {'all':26} {sum(every) / len(every):5.2f} ({sum(every)}/{len(every)})")
     done = [r for r in rows if "critique" in r]
     if not done:
         return

@@ -273,12 +273,11 @@ def test_evaluate_yields_every_row_once_with_errors_for_bad_rows():
 
 
 def test_concurrency_runs_rows_in_parallel():
+    """Eight rows judged at once (counted, not timed: throughput is bench/batch.py's figure)."""
     critic = ScriptedCritic(delay_s=0.05)
-    started = time.perf_counter()
     results = list(evaluate(critic, [{"draft": f"Reply {i}"} for i in range(16)], concurrency=8))
     assert len(results) == 16
     assert critic.most_running == 8
-    assert time.perf_counter() - started < 16 * 0.05 / 3
 
 
 class PreparingCritic(ScriptedCritic):

@@ -9,7 +9,7 @@ import pytest
 
 from coach.knowledge.embeddings import Embedder, Vectors
 from coach.knowledge.link_suggestions import CriterionSuggester, centroids, rank_criteria
-from coach.knowledge.links import Links, Suggester
+from coach.knowledge.links import Links
 from coach.knowledge.passages import PassageRecord, find_document_files, read_document, split_passages
 from coach.prompts import Rubric, load_rubric
 from tests.conftest import KNOWLEDGE
@@ -46,11 +46,6 @@ def passages() -> dict[str, PassageRecord]:
 @pytest.fixture(scope="module")
 def suggester(embedder: Embedder, rubric: Rubric) -> CriterionSuggester:
     return CriterionSuggester(CountingEmbedder(embedder), rubric)
-
-
-def test_fits_the_suggester_type(suggester: CriterionSuggester) -> None:
-    typed: Suggester = suggester
-    assert callable(typed)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
@@ -35,11 +34,11 @@ def test_failing_server_is_named_after_bounded_retries(tmp_path, status, message
 
 
 def test_slow_server_times_out_within_the_configured_timeout(tmp_path):
-    with fake_openai_server(Behaviour(delay_s=3)) as (url, _):
-        started = time.perf_counter()
+    """The server would answer after 60 s; a client that waited for it would get "OK" (no clock is read)."""
+    with fake_openai_server(Behaviour(delay_s=60)) as (url, state):
         result = Coach(settings_for(url, tmp_path, llm_timeout_s=0.5, llm_max_retries=0)).llm_status()
     assert not result.answers and "in time" in result.detail
-    assert time.perf_counter() - started < 3
+    assert len(state.requests) == 1
 
 
 def test_unreachable_server_is_named(tmp_path):
