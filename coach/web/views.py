@@ -58,6 +58,7 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                     render.issues_markdown(critique, len(draft)),
                     render.scores_markdown(critique),
                     render.strengths_markdown(critique),
+                    render.similar_markdown(_similar(coach, draft, customer)),
                 )
                 yield (*shown, "")
                 yield from suggestion_view(coach, draft, customer, critique, shown)
@@ -81,8 +82,16 @@ def suggestion_view(
         yield (*shown, render.error_markdown(f"No suggested sentence: {exc}"))
 
 
+def _similar(coach: Coach, draft: str, customer: str) -> list[Any]:
+    """Good replies to similar messages (none when they cannot be read: the critique stands without them)."""
+    try:
+        return coach.similar_replies(draft, customer or None)
+    except CoachError:
+        return []
+
+
 def _empty_critique() -> tuple[Any, ...]:
-    return "", gr.HighlightedText(value=None, visible=False), "", "", "", ""
+    return "", gr.HighlightedText(value=None, visible=False), "", "", "", "", ""
 
 
 def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:
