@@ -13,7 +13,7 @@ from coach.cache import ResultCache
 from coach.judging.critic import CriticModel
 from coach.judging.examples import ExamplePicker
 from coach.judging.pipeline import LearnedCritic
-from coach.knowledge.embeddings import Embedder
+from coach.knowledge.embeddings import VECTORS_FILE, Embedder, read_vectors
 from coach.knowledge.index import PassageStore
 from coach.knowledge.library import DocumentLibrary
 from coach.knowledge.link_suggestions import CriterionSuggester
@@ -64,6 +64,7 @@ class Parts:
         self._suggester: CriterionSuggester | None = None
         self._replies: ReplyBook | None = None
         self._adapter: Adapter | None = None
+        self._known_vectors: dict[str, Any] | None = None
         self.links.suggester = self._suggest
 
     @property
@@ -87,6 +88,14 @@ class Parts:
         """The phrasebook of the knowledge folder, else the shipped one (re-read when the file changes)."""
         return load_phrasebook(self.settings.knowledge_dir, shipped_knowledge_dir())
 
+    def known_vectors(self) -> dict[str, Any]:
+        """The vectors computed when the phrasebook and the replies were mined (read once; empty when absent)."""
+        with self.lock:
+            if self._known_vectors is None:
+                path = self.settings.knowledge_dir / VECTORS_FILE
+                self._known_vectors = read_vectors(path if path.is_file() else shipped_knowledge_dir() / VECTORS_FILE)
+            return self._known_vectors
+
     @property
     def replies(self) -> ReplyBook:
         """The good replies to similar messages (``replies.jsonl`` of the knowledge folder, else the shipped one)."""
@@ -95,7 +104,7 @@ class Parts:
                 path = self.settings.knowledge_dir / REPLIES_FILE
                 if not path.is_file():
                     path = shipped_knowledge_dir() / REPLIES_FILE
-                self._replies = ReplyBook(path, self.embedder, self.settings.data_dir)
+                self._replies = ReplyBook(path, self.embedder, self.settings.data_dir, path.parent / VECTORS_FILE)
             return self._replies
 
     def linked(self, criterion: str) -> tuple[str, ...]:
@@ -174,7 +183,7 @@ class Parts:
             self.retriever.rank,
             self.linked,
             why=load_why(self.settings.prompts_dir),
-            examples=ExamplePicker(self.phrasebook, self.embedder),
+            examples=ExamplePicker(self.phrasebook, self.embedder, self.known_vectors),
         )
 
     def adapter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Adapter:

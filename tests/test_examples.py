@@ -105,3 +105,32 @@ def test_the_why_quotes_the_draft_or_says_where_in_words() -> None:
     assert said is not None and "«Это вина курьера.»" in said
     missing = why.missing_text("followup_thanks", "en", "before_signoff")
     assert missing is not None and "before the sign-off" in missing and not any(ch.isdigit() for ch in missing)
+
+
+def test_similar_replies_are_the_closest_cases_in_the_drafts_language(tmp_path) -> None:
+    import json
+
+    from coach.knowledge.replies import ReplyBook, situation
+
+    replies = [
+        {"id": "ru-1", "language": "ru", "domain": "parcels", "customer_message": "Где моя посылка?",
+         "text": "Посылка [номер заказа] приедет завтра."},
+        {"id": "ru-2", "language": "ru", "domain": "banking", "customer_message": "Карта заблокирована.",
+         "text": "Карту разблокируем сегодня."},
+        {"id": "en-1", "language": "en", "domain": "parcels", "customer_message": "Where is my parcel?",
+         "text": "Your parcel arrives tomorrow."},
+    ]  # fmt: skip
+    path = tmp_path / "replies.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8")
+
+    class Texts(WordEmbedder):
+        def passages(self, texts: Sequence[str]) -> np.ndarray:
+            return self.queries(texts)
+
+    embedder = Texts()
+    book = ReplyBook(path, embedder, tmp_path / "data")  # type: ignore[arg-type]
+    draft, message = embedder.queries(["Посылка приедет.", "Где моя посылка, заказ 12?"])
+    found = book.similar("ru", situation(draft, message), k=2)
+    assert [r.id for r in found] == ["ru-1", "ru-2"] and found[0].score > found[1].score
+    assert [r.id for r in book.similar("ru", situation(draft, message), k=2, exclude={"ru-1"})] == ["ru-2"]
+    assert list((tmp_path / "data").glob("replies-*.npy")), "the situation vectors are kept in the data dir"

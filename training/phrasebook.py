@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from coach.facts import GREETING, fact_spans  # noqa: E402
 from coach.judging.critic import load_critic_model, logit  # noqa: E402
-from coach.knowledge.embeddings import Embedder  # noqa: E402
+from coach.knowledge.embeddings import VECTORS_FILE, Embedder, vector_key  # noqa: E402
 from coach.knowledge.retrieval import text_vectors  # noqa: E402
 from coach.language import SUPPORTED_LANGUAGES  # noqa: E402
 from coach.prompts import load_rubric  # noqa: E402
@@ -245,12 +245,23 @@ def masked_reply(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "language": language, "domain": row["domain"], "customer_message": message, "text": text}
 
 
+def write_vectors(path: Path, phrasings: dict[str, Any], replies: list[dict[str, Any]], embedder: Embedder) -> None:
+    """The e5 vectors of every phrasing (as queries) and every reply's message and text (as the critique embeds a
+    draft), so a fresh install does not embed ~900 texts on its first critique."""
+    texts = sorted({p["text"] for by_language in phrasings.values() for ps in by_language.values() for p in ps})
+    pieces = sorted({t for r in replies for t in (r["customer_message"], r["text"])})
+    keys = [vector_key("query", t) for t in texts] + [vector_key("text", t) for t in pieces]
+    vectors = np.concatenate([embedder.queries(texts), text_vectors(embedder, pieces)])
+    np.savez_compressed(path, keys=np.array(keys), vectors=vectors.astype(np.float32))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--drafts", type=Path, default=ROOT / "training" / "drafts.jsonl")
     parser.add_argument("--out", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--ablations", type=Path, default=None, help="keep the ablations in this JSONL file (resumes)")
     parser.add_argument("--threads", type=int, default=1, help="embedding threads (1 is faster on a busy machine)")
+    parser.add_argument("--no-vectors", action="store_true", help="do not precompute the texts' vectors")
     parser.add_argument("--reverse", action="store_true", help="ablate from the last draft (a second worker)")
     parser.add_argument("--only-cached", action="store_true", help="use only the ablations already kept (a preview)")
     args = parser.parse_args()
@@ -293,6 +304,8 @@ def main() -> None:
     (args.out / "replies.jsonl").write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8"
     )
+    if not args.no_vectors:
+        write_vectors(args.out / VECTORS_FILE, phrasings, replies, Embedder(args.threads))
     for criterion in rubric.ids:
         counts = {lang: len(phrasings[criterion][lang]) for lang in SUPPORTED_LANGUAGES}
         flagged = sum(

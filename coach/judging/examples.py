@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.facts import facts_by_slot
-from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.embeddings import Embedder, Vectors, vector_key
 from coach.knowledge.phrasebook import SLOT, Phrasebook, Phrasing
 from coach.models import Issue
 
@@ -57,9 +57,12 @@ def open_slots(text: str) -> int:
 class ExamplePicker:
     """Chooses and fills a phrasing per issue; the phrasings of a criterion and language are embedded once."""
 
-    def __init__(self, book: Callable[[], Phrasebook], embedder: Embedder) -> None:
+    def __init__(
+        self, book: Callable[[], Phrasebook], embedder: Embedder, known: Callable[[], Mapping[str, Vectors]] = dict
+    ) -> None:
         self._book = book
         self._embedder = embedder
+        self._known = known  # vectors computed when the phrasebook was mined (``knowledge/vectors.npz``)
         self._vectors: dict[tuple[str, str, str], Vectors] = {}
         self._lock = threading.Lock()
 
@@ -75,7 +78,12 @@ class ExamplePicker:
         key = (book.fingerprint, criterion, language)
         with self._lock:
             if key not in self._vectors:
-                self._vectors[key] = self._embedder.queries([p.text for p in phrasings])
+                known = self._known()
+                texts = [p.text for p in phrasings]
+                missing = [t for t in texts if vector_key("query", t) not in known]
+                embedded = dict(zip(missing, self._embedder.queries(missing), strict=True)) if missing else {}
+                rows = [embedded[t] if t in embedded else known[vector_key("query", t)] for t in texts]
+                self._vectors[key] = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
             return phrasings, self._vectors[key]
 
     def warm(self, criteria: Sequence[str], languages: Sequence[str]) -> None:

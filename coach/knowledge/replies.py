@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from coach.errors import KnowledgeError
-from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.embeddings import Embedder, Vectors, read_vectors, vector_key
 from coach.knowledge.retrieval import text_vectors
 from coach.language import detect_language
 from coach.models import SimilarReply
 
 REPLIES_FILE = "replies.jsonl"
+BATCH = 16
 
 
 def situation(first: Vectors, second: Vectors | None) -> Vectors:
@@ -36,10 +37,11 @@ def situation(first: Vectors, second: Vectors | None) -> Vectors:
 class ReplyBook:
     """The good replies and their situation vectors (embedded once, then read from the data folder)."""
 
-    def __init__(self, path: Path, embedder: Embedder, cache_dir: Path) -> None:
+    def __init__(self, path: Path, embedder: Embedder, cache_dir: Path, known: Path | None = None) -> None:
         self.path = path
         self._embedder = embedder
         self._cache_dir = cache_dir
+        self._known = known  # vectors computed when the replies were written (``knowledge/vectors.npz``)
         self._replies: list[SimilarReply] | None = None
         self._vectors: Vectors | None = None
         self._lock = threading.Lock()
@@ -66,7 +68,14 @@ class ReplyBook:
                     self._vectors = np.load(cached)
                 else:
                     texts = [t for r in replies for t in (r.customer_message, r.text)]
-                    pairs = text_vectors(self._embedder, texts).reshape(len(replies), 2, -1)
+                    known = read_vectors(self._known) if self._known is not None else {}
+                    missing = [t for t in texts if vector_key("text", t) not in known]
+                    embedded: dict[str, Vectors] = {}
+                    for start in range(0, len(missing), BATCH):  # small batches: a critique may embed in between
+                        part = missing[start : start + BATCH]
+                        embedded |= dict(zip(part, text_vectors(self._embedder, part), strict=True))
+                    rows = [embedded[t] if t in embedded else known[vector_key("text", t)] for t in texts]
+                    pairs = np.asarray(rows, dtype=np.float32).reshape(len(replies), 2, -1)
                     self._vectors = np.stack([situation(m, t) for m, t in pairs])
                     self._cache_dir.mkdir(parents=True, exist_ok=True)
                     np.save(cached, self._vectors)

@@ -58,10 +58,11 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                     render.issues_markdown(critique, len(draft)),
                     render.scores_markdown(critique),
                     render.strengths_markdown(critique),
-                    render.similar_markdown(_similar(coach, draft, customer)),
                 )
-                yield (*shown, "")
-                yield from suggestion_view(coach, draft, customer, critique, shown)
+                yield (*shown, "", "")
+                with_similar = (*shown, render.similar_markdown(_similar(coach, draft, customer)))  # after the verdict
+                yield (*with_similar, "")
+                yield from suggestion_view(coach, draft, customer, critique, with_similar)
     except CoachError as exc:
         yield (render.error_markdown(str(exc)), "", gr.Accordion(), *_empty_critique())
 
