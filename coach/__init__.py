@@ -27,6 +27,7 @@ from coach.models import (
     Rewrite,
     RunRecord,
     Score,
+    SimilarReply,
     Usage,
 )
 from coach.settings import Settings
@@ -46,6 +47,7 @@ __all__ = [
     "Rewrite",
     "RunRecord",
     "Score",
+    "SimilarReply",
     "Usage",
     "CoachError",
     "IndexReport",

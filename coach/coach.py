@@ -21,10 +21,11 @@ from coach.knowledge.embeddings import Embedder, shared_embedder
 from coach.knowledge.index import PassageStore
 from coach.knowledge.links import LinkBook
 from coach.knowledge.passages import Document
+from coach.knowledge.phrasebook import Phrasebook
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
 from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
 from coach.llm.client import LLMProvider, LLMStatus
-from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite
+from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, SimilarReply
 from coach.parts import Parts
 from coach.progress import final_result
 from coach.prompts import Rubric
@@ -90,6 +91,10 @@ class Coach:
         """The trainers' links from rubric criteria to the passages that state them (``knowledge/links.yaml``)."""
         return self._parts.links
 
+    def phrasebook(self) -> Phrasebook:
+        """Phrasings per criterion and language, facts as [slots] (``knowledge/phrasebook.yaml``)."""
+        return self._parts.phrasebook()
+
     @functools.cached_property
     def critic_model(self) -> CriticModel:
         """The fitted critic (``prompts/critic_model.json``, made by ``coach train-critic``)."""
@@ -98,17 +103,17 @@ class Coach:
     @functools.cached_property
     def learned_critic(self) -> LearnedCritic:
         """The learned critic over the fitted model, the rubric and this Coach's embedder."""
-        return LearnedCritic(self.critic_model, self.rubric, self._embedder, self.retriever.rank, self._parts.linked)
+        return self._parts.learned_critic(self.critic_model)
 
     @functools.cached_property
     def rewriter(self) -> Rewriter:
         """The rewrite pipeline, judged by this Coach's own critique."""
-        return self._parts.rewriter(self.rubric, judge=self.critique, mask=self._critiques.masked)
+        return self._parts.rewriter(self.rubric, self.critique, self._critiques.masked)
 
     @functools.cached_property
     def suggester(self) -> Suggester:
         """The suggested sentence after a critique, masked as the critique was."""
-        return Suggester(self.settings, lambda: self.llm, self._critiques.masked)
+        return self._parts.suggester(self.rubric, self.critique, self._critiques.masked)
 
     @functools.cached_property
     def answerer(self) -> Answerer:
@@ -202,6 +207,11 @@ class Coach:
         when the critique found no issue. LLM failures raise ``LLMError`` with a readable message.
         """
         return self.suggester(draft, critique, customer_message)
+
+    def similar_replies(self, draft: str, customer_message: str | None = None, k: int = 2) -> list[SimilarReply]:
+        """Good replies to similar messages, in the draft's language, their facts masked as [slots]."""
+        checked, customer = check_draft(draft, customer_message, self.settings.max_input_chars)
+        return self._parts.replies.for_case(checked, customer, k)
 
     def rewrite(self, draft: str, customer_message: str | None = None) -> Rewrite:
         """An improved reply that keeps the draft's facts, checked before it is called an improvement."""

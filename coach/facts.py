@@ -144,6 +144,8 @@ _GREETING = (
     r"(?i:hi|hello|hey|dear|greetings|good\s+(?:morning|afternoon|evening|day)|здравствуйте|добрый\s+(?:день|вечер)"
     r"|привет|γεια\s+σας|αγαπητ[έή]|сәлеметсіз\s+бе|сәлем|сайн\s+байна\s+уу|сайн\s+уу)"
 )
+GREETING = re.compile(rf"\s*{_GREETING}\b")
+"""A text that opens with a greeting ("Hi", "Здравствуйте", "Γεια σας", "Сәлеметсіз бе", "Сайн байна уу")."""
 _NAME_AFTER_GREETING = re.compile(
     rf"(?<!\w){_GREETING}[ \t]*,?[ \t]+(?:(?P<title>Mrs|Mr|Ms|Miss|Mx|Dr|Prof)\.?[ \t]+)?"
     r"(?P<names>[^\W\d_]+(?:['’-][^\W\d_]+)*(?: [^\W\d_]+(?:['’-][^\W\d_]+)*)?)"
@@ -344,3 +346,38 @@ def mask_draft(draft: str, customer: str | None) -> tuple[str, str | None, dict[
     joined, pii = mask_pii(f"{draft}{_SEPARATOR}{customer}")
     masked_draft, masked_customer = joined.split(_SEPARATOR, 1)
     return masked_draft, masked_customer, pii
+
+
+# --------------------------------------------------------------------------- facts as slots
+
+SLOT_OF_FACT = {
+    "name": "name", "url": "contact", "email": "contact", "phone": "contact", "date": "date", "time": "time",
+    "card": "number", "amount": "amount", "order": "order", "id": "order", "number": "number",
+}  # fmt: skip
+"""The slot a recognised fact fills in a phrasing ("[order number]", "[date]"), by the fact's kind."""
+
+
+def fact_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, slot kind) of every fact of a text, in order: what a phrasing's slot may be filled from.
+
+    A greeted name's span is the name alone ("Hi Anna" -> "Anna"), not its greeting.
+    """
+    spans = []
+    for found in _scan(text, _FACT_RULES):
+        start = found.start
+        if found.kind == "name":
+            first = found.value.split(" ")[0]
+            start = max(found.start, text.rfind(first, found.start, found.end))
+        spans.append((start, found.end, SLOT_OF_FACT[found.kind]))
+    return spans
+
+
+def facts_by_slot(*texts: str | None) -> dict[str, list[str]]:
+    """Slot kind -> the distinct facts of that kind as written in the texts, first seen first."""
+    found: dict[str, list[str]] = {}
+    for text in texts:
+        for start, end, kind in fact_spans(text or ""):
+            value = (text or "")[start:end].strip()
+            if value and value not in found.setdefault(kind, []):
+                found[kind].append(value)
+    return found

@@ -120,8 +120,25 @@ class Issue(BaseModel):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     explanation: str = Field(description="What the agent reads, in the draft's language.")
-    suggestion: str = ""
+    suggestion: str = Field(default="", description="The rubric's general advice for the criterion.")
     passage_ids: list[str] = Field(default_factory=list, description="Ids among the critique's passages.")
+    example: str | None = Field(
+        default=None,
+        description="The sentence to write instead (said) or to add (missing), in the draft's language: a phrasebook "
+        "phrasing chosen for this case, its [slots] filled from the draft's and message's facts where they have them.",
+    )
+    example_source: str = Field(default="", description="The good training reply the example's phrasing came from.")
+
+
+class SimilarReply(BaseModel):
+    """A good reply to a similar customer message, in the draft's language, its facts masked as [slots]."""
+
+    id: str = Field(description="The training reply's id.")
+    language: str
+    domain: str = ""
+    customer_message: str
+    text: str
+    score: float = Field(default=0.0, description="Closeness of its case to this one (cosine, higher is closer).")
 
 
 class RunRecord(BaseModel):

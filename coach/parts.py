@@ -10,21 +10,29 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coach.cache import ResultCache
-from coach.knowledge.embeddings import Embedder
+from coach.judging.critic import CriticModel
+from coach.judging.examples import ExamplePicker
+from coach.judging.pipeline import LearnedCritic
+from coach.knowledge.embeddings import VECTORS_FILE, Embedder, read_vectors
 from coach.knowledge.index import PassageStore
 from coach.knowledge.library import DocumentLibrary
 from coach.knowledge.link_suggestions import CriterionSuggester
 from coach.knowledge.links import LINKS_FILE, LinkBook, Links, Suggestion
 from coach.knowledge.passages import PassageRecord
+from coach.knowledge.phrasebook import Phrasebook, load_phrasebook
+from coach.knowledge.replies import REPLIES_FILE, ReplyBook
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
 from coach.knowledge.versions import VersionStore
+from coach.language import SUPPORTED_LANGUAGES
 from coach.llm.client import LLMProvider
 from coach.models import Passage
 from coach.progress import Clock
-from coach.prompts import Rubric, load_rubric
+from coach.prompts import Rubric, load_prompt, load_rubric, load_why
+from coach.resources import shipped_knowledge_dir
 from coach.settings import Settings
 from coach.writing.answers import Answerer, AskPrompts, SentencePicker
-from coach.writing.rewriting import Judge, Mask, RewritePrompts, Rewriter
+from coach.writing.rewriting import Judge, Mask, Rewriter
+from coach.writing.suggestions import Adapter, Suggester
 
 CRITIQUE_K = 5
 
@@ -54,6 +62,9 @@ class Parts:
         )
         self.library = DocumentLibrary(settings, self.versions, self.links, lambda: self.store, self.lock)
         self._suggester: CriterionSuggester | None = None
+        self._replies: ReplyBook | None = None
+        self._adapter: Adapter | None = None
+        self._known_vectors: dict[str, Any] | None = None
         self.links.suggester = self._suggest
 
     @property
@@ -72,6 +83,29 @@ class Parts:
             if self._suggester is None:
                 self._suggester = CriterionSuggester(self.embedder, self.rubric)
         return self._suggester(links, passages, targets)
+
+    def phrasebook(self) -> Phrasebook:
+        """The phrasebook of the knowledge folder, else the shipped one (re-read when the file changes)."""
+        return load_phrasebook(self.settings.knowledge_dir, shipped_knowledge_dir())
+
+    def known_vectors(self) -> dict[str, Any]:
+        """The vectors computed when the phrasebook and the replies were mined (read once; empty when absent)."""
+        with self.lock:
+            if self._known_vectors is None:
+                path = self.settings.knowledge_dir / VECTORS_FILE
+                self._known_vectors = read_vectors(path if path.is_file() else shipped_knowledge_dir() / VECTORS_FILE)
+            return self._known_vectors
+
+    @property
+    def replies(self) -> ReplyBook:
+        """The good replies to similar messages (``replies.jsonl`` of the knowledge folder, else the shipped one)."""
+        with self.lock:
+            if self._replies is None:
+                path = self.settings.knowledge_dir / REPLIES_FILE
+                if not path.is_file():
+                    path = shipped_knowledge_dir() / REPLIES_FILE
+                self._replies = ReplyBook(path, self.embedder, self.settings.data_dir, path.parent / VECTORS_FILE)
+            return self._replies
 
     def linked(self, criterion: str) -> tuple[str, ...]:
         """The passages linked to a criterion now (the links file is re-read when a trainer changes it)."""
@@ -140,17 +174,49 @@ class Parts:
         self.library.ensure_index()
         return self.retriever.text_vector(text)
 
+    def learned_critic(self, model: CriticModel) -> LearnedCritic:
+        """The learned critic over a fitted model, the rubric, the "why" templates and the phrasebook."""
+        return LearnedCritic(
+            model,
+            self.rubric,
+            self.embedder,
+            self.retriever.rank,
+            self.linked,
+            why=load_why(self.settings.prompts_dir),
+            examples=ExamplePicker(self.phrasebook, self.embedder, self.known_vectors),
+        )
+
+    def adapter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Adapter:
+        """The LLM adapting an issue's example to the case, checked by code (the critic's verdict is ``judge``);
+        made once, shared by the suggested sentence and the rewrite."""
+        with self.lock:
+            if self._adapter is None:
+                self._adapter = self._new_adapter(rubric, judge, mask)
+            return self._adapter
+
+    def _new_adapter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Adapter:
+        prompts = {name: load_prompt(name, self.settings.prompts_dir) for name in ("adapt", "writer")}
+
+        def advice(criterion: str) -> list[str]:
+            texts = (rubric.criterion(criterion).fix, rubric.criterion(criterion).good)
+            return [t.get(lang) for t in texts for lang in SUPPORTED_LANGUAGES]
+
+        return Adapter(lambda: self.llm, prompts, judge, self.replies.fits, advice, mask)
+
     def rewriter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Rewriter:
-        """The rewrite pipeline over these parts."""
+        """The rewrite pipeline over these parts: sentence surgery with the critique's examples."""
+        adapter = self.adapter(rubric, judge, mask)
         return Rewriter(
             search=self.search_draft,
-            chat_model=lambda **options: self.llm.chat_model(**options),
-            model_name=lambda: self.llm.endpoint().model,
-            prompts=RewritePrompts.load(self.settings.prompts_dir),
             rubric=rubric,
-            judge=judge,
-            mask=mask,
+            judge=adapter.judge,
+            adapt=adapter.best,
+            model_name=lambda: self.llm.endpoint().model,
         )
+
+    def suggester(self, rubric: Rubric, judge: Judge, mask: Mask) -> Suggester:
+        """The suggested sentence: the top issue's example, adapted by the LLM when code's checks pass."""
+        return Suggester(self.settings, lambda: self.llm, mask, self.adapter(rubric, judge, mask))
 
     def answerer(self) -> Answerer:
         """The ask pipeline over these parts."""

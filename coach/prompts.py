@@ -32,6 +32,8 @@ from coach.resources import shipped_prompts_dir
 DEFAULT_PROMPTS_DIR = shipped_prompts_dir()
 """The prompts as shipped (checkout or package); ``Coach`` passes ``Settings.prompts_dir`` instead."""
 RUBRIC_FILE = "rubric.yaml"
+WHY_FILE = "why.yaml"
+QUOTE_CHARS = 90  # a longer quoted sentence is cut at a word in the "why"
 LANGUAGES = SUPPORTED_LANGUAGES  # the rubric is written in every supported language
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.DOTALL)
@@ -179,6 +181,44 @@ class Rubric(_Strict):
         )
 
 
+Place = Literal["after_greeting", "start", "before_signoff", "end"]
+
+
+class WhyTemplates(_Strict):
+    """Per criterion, what an issue's "why" says about this draft: the quoted words, or where the missing part goes."""
+
+    version: Text
+    places: dict[Place, Localized]
+    said: dict[str, Localized]
+    missing: dict[str, Localized]
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> WhyTemplates:
+        for kind, placeholder in (("said", "{quote}"), ("missing", "{where}")):
+            for criterion, texts in getattr(self, kind).items():
+                for language in LANGUAGES:
+                    if placeholder not in texts.get(language):
+                        raise ValueError(f"{kind}.{criterion}.{language} must contain {placeholder}")
+        return self
+
+    def said_text(self, criterion: str, language: str, quote: str) -> str | None:
+        """The "why" of quoted words (cut at a word after ``QUOTE_CHARS``), or None without a template."""
+        template = self.said.get(criterion)
+        if template is None:
+            return None
+        quote = " ".join(quote.split())
+        if len(quote) > QUOTE_CHARS:
+            quote = quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+        return template.get(language).replace("{quote}", quote)
+
+    def missing_text(self, criterion: str, language: str, place: Place) -> str | None:
+        """The "why" of a missing part, saying in words where it belongs; None without a template."""
+        template = self.missing.get(criterion)
+        if template is None:
+            return None
+        return template.get(language).replace("{where}", self.places[place].get(language))
+
+
 def load_prompt(name: str, folder: Path | None = None) -> PromptTemplate:
     """The template ``<folder>/<name>.md`` (default folder: the shipped ``prompts/``), validated and cached."""
     if not _PROMPT_NAME.fullmatch(name):
@@ -189,6 +229,20 @@ def load_prompt(name: str, folder: Path | None = None) -> PromptTemplate:
 def load_rubric(folder: Path | None = None) -> Rubric:
     """The rubric ``<folder>/rubric.yaml`` (default folder: the shipped ``prompts/``), validated and cached."""
     return _load_rubric_file((folder or DEFAULT_PROMPTS_DIR).resolve() / RUBRIC_FILE)
+
+
+def load_why(folder: Path | None = None) -> WhyTemplates:
+    """The "why" templates ``<folder>/why.yaml`` (default folder: the shipped ``prompts/``), validated and cached."""
+    path = (folder or DEFAULT_PROMPTS_DIR).resolve() / WHY_FILE
+    return _load_why_file(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_why_file(path: Path) -> WhyTemplates:
+    try:
+        return WhyTemplates.model_validate(_parse_yaml(_read_text(path), path))
+    except ValidationError as exc:
+        raise PromptError(f"{path.name}: {_describe(exc)}", path=path) from exc
 
 
 @functools.lru_cache(maxsize=64)

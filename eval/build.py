@@ -92,7 +92,9 @@ def main() -> None:
         print(f"{cid:26} {kappa(a, b):6.2f} {agree:6.0%}")
     a = [bool(r["good"]) for r in common]
     b = [all(v == "ok" for v in second[str(r["id"])].values()) for r in common]  # type: ignore[union-attr]
-    print(f"{'good draft (all ok)':26} {kappa(a, b):6.2f} {sum(x == y for x, y in zip(a, b, strict=True)) / len(a):6.0%}")
+    print(
+        f"{'good draft (all ok)':26} {kappa(a, b):6.2f} {sum(x == y for x, y in zip(a, b, strict=True)) / len(a):6.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def test_issues_quote_explain_suggest_and_cite_passages_in_their_own_language() 
     text = render.issues_markdown(make_critique())
     assert text.index("Policy hiding") < text.index("Calm tone"), "the high-severity issue comes first"
     assert "> It is our policy, we cannot refund you." in text
-    assert "**Instead:** Say what you can do." in text
+    assert "**In general:** Say what you can do." in text
     assert "&lt;instead&gt;" in text and "<instead>" not in text, "model text is shown, never interpreted"
     assert 'lang="ru"' in text and "Как работать с жалобами" in text and "Советы" in text
     assert "ru-doc#3" in text and "unknown#9" not in text

@@ -95,6 +95,22 @@ def test_critique_highlights_the_problem_and_cites_guidelines(page) -> None:
     assert issues.locator("details[open] blockquote").first.inner_text().strip()
 
 
+def test_an_issue_shows_what_to_write_and_a_good_reply_to_a_similar_message(page) -> None:
+    """The learned critic's issues carry an example sentence (phrasebook, filled by code); below them, good replies
+    to similar messages. No LLM is needed for either."""
+    page.locator("#customer textarea").fill(CUSTOMER)
+    page.locator("#draft textarea").fill(RUDE_DRAFT)
+    page.locator("#critique-button").click()
+    page.locator("#status", has_text="critique ready").wait_for()
+    example = page.locator("#issues .example").first
+    assert example.inner_text().strip(), "an issue shows the sentence to write"
+    assert example.inner_text().strip() not in RUDE_DRAFT
+    similar = page.locator("#similar")
+    similar.locator("blockquote").first.wait_for()
+    assert "How a good reply to a similar message reads" in similar.inner_text()
+    assert similar.locator("blockquote").first.inner_text().strip()
+
+
 def test_scores_come_before_any_llm_text(page, served: tuple[str, Behaviour]) -> None:
     """Fake OpenAI server, slowed to 4 s before it answers: the learned critic's scores and issues are on the
     page while the suggested sentence is still being written, and the sentence streams in after them."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coach.judging.feedback import Judgement, build_feedback, insertion_point, overall_score, score_for, severity
-from coach.prompts import load_rubric
+from coach.prompts import load_rubric, load_why
 
 RUBRIC = load_rubric()
 
@@ -30,7 +30,10 @@ def test_feedback_quotes_what_was_said_and_cites_what_it_was_given() -> None:
     issue = issues[0]
     assert issue.kind == "said" and issue.quote == "Это не наша вина." == draft[issue.start : issue.end]
     assert issue.passage_ids == ["ru-handle-complaints-quickly#5"]
-    assert issue.explanation == criterion.good.ru and issue.name == criterion.name.ru
+    assert issue.explanation == criterion.good.ru and issue.name == criterion.name.ru, "no why templates given"
+    why = load_why()
+    [quoted] = build_feedback(draft, "ru", RUBRIC, verdicts, [(0, 17), (18, 24)], cited, why).issues
+    assert quoted.explanation.startswith("«Это не наша вина.»"), "the why quotes this draft's words"
     assert issue.confidence == 0.95
     assert scores["calm_professional_tone"].score == 1 and overall_score(scores) < 5
     assert len(strengths) == 3
@@ -45,6 +48,10 @@ def test_an_omission_is_shown_as_missing_where_it_belongs() -> None:
     assert all(issue.kind == "missing" and issue.quote == "" for issue in issues)
     assert where["apology_ownership"].start == 8  # after the greeting
     assert where["followup_thanks"].start == 33  # before the sign-off
+    issues = build_feedback(draft, "en", RUBRIC, verdicts, sentences, {}, load_why()).issues
+    where = {issue.criterion: issue for issue in issues}
+    assert "after the greeting" in where["apology_ownership"].explanation
+    assert "before the sign-off" in where["followup_thanks"].explanation
 
 
 def test_insertion_point_without_greeting_or_sign_off() -> None:

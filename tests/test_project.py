@@ -31,6 +31,7 @@ def test_public_api_is_what_the_readme_documents():
         "Issue",
         "Progress",
         "Rewrite",
+        "SimilarReply",
         "RunRecord",
         "Score",
         "Usage",

@@ -14,8 +14,7 @@ from coach.prompts import PromptError, PromptTemplate, load_prompt, load_rubric
 PROMPT_VARIABLES = {
     "system": {"language_name"},
     "critique": {"rubric", "passages", "customer_message", "draft", "language_name"},
-    "rewrite": {"fixes", "passages", "customer_message", "draft", "language_name", "max_words"},
-    "rewrite_retry": {"problems", "language_name", "max_words"},
+    "adapt": {"customer_message", "example", "language_name"},
     "writer": set(),
     "suggest": {"problems", "customer_message", "draft", "language_name"},
     "ask": {"passages", "question", "language_name"},

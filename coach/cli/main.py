@@ -7,11 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from coach.cli import batch, critic, docs, feedback, knowledge, links, services, users
+from coach.cli import batch, critic, docs, feedback, knowledge, links, phrases, services, users
 from coach.cli.common import EXIT_ERROR
 from coach.errors import CoachError
 
-GROUPS = (knowledge, services, feedback, batch, critic, docs, links, users)
+GROUPS = (knowledge, services, feedback, batch, critic, docs, links, phrases, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

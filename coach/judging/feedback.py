@@ -13,7 +13,7 @@ from typing import Literal
 
 from coach.judging.critic import logit
 from coach.models import Issue, Score, Severity
-from coach.prompts import Rubric
+from coach.prompts import Place, Rubric, WhyTemplates
 
 # Chosen on eval/queries.jsonl: issue citations cover 0.56 of labelled principles with 2, 0.65 with 3, 0.67 with 4.
 MAX_CITED = 3
@@ -62,7 +62,13 @@ def score_for(margin: float) -> int:
 
 
 def insertion_point(draft: str, sentences: Sequence[tuple[int, int]], where: str) -> int:
-    """Where a missing part belongs: after a short greeting at the start, or before a short sign-off at the end.
+    """Where a missing part belongs: after a short greeting at the start, or before a short sign-off at the end."""
+    return insertion_place(draft, sentences, where)[0]
+
+
+def insertion_place(draft: str, sentences: Sequence[tuple[int, int]], where: str) -> tuple[int, Place]:
+    """Where a missing part belongs, as an offset and in words: after a short greeting or at the start, before a
+    short sign-off or at the end.
 
     A greeting or sign-off is a first/last line of at most 40 characters, or a first/last sentence of at most 25.
     """
@@ -70,16 +76,16 @@ def insertion_point(draft: str, sentences: Sequence[tuple[int, int]], where: str
     if where == "start":
         line_end = draft.find("\n")
         if 0 < line_end <= SHORT_LINE_CHARS and draft[line_end:].strip():
-            return len(draft[:line_end].rstrip())
+            return len(draft[:line_end].rstrip()), "after_greeting"
         if len(sentences) > 1 and sentences[0][1] - sentences[0][0] <= SHORT_SENTENCE_CHARS:
-            return sentences[0][1]
-        return sentences[0][0] if sentences else 0
+            return sentences[0][1], "after_greeting"
+        return (sentences[0][0] if sentences else 0), "start"
     line_start = draft.rstrip().rfind("\n")
     if line_start > 0 and len(draft.rstrip()) - line_start - 1 <= SHORT_LINE_CHARS and draft[:line_start].strip():
-        return line_start + 1
+        return line_start + 1, "before_signoff"
     if len(sentences) > 1 and sentences[-1][1] - sentences[-1][0] <= SHORT_SENTENCE_CHARS:
-        return sentences[-1][0]
-    return sentences[-1][1] if sentences and body else len(draft)
+        return sentences[-1][0], "before_signoff"
+    return (sentences[-1][1] if sentences and body else len(draft)), "end"
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,14 @@ def build_feedback(
     judgements: Mapping[str, Judgement],
     sentences: Sequence[tuple[int, int]],
     citations: Mapping[str, list[str]],
+    why: WhyTemplates | None = None,
 ) -> Feedback:
     """Scores for every criterion, an issue per flagged criterion (worst first), tips, and the clearest strengths.
 
     A tip (the critic below the issue's line, above the tip's) is shown apart and scores 3 or better: the
-    thresholds were chosen for precision, so what lies under them is a suggestion, not a problem.
+    thresholds were chosen for precision, so what lies under them is a suggestion, not a problem. With ``why``
+    templates an explanation is about this draft: it quotes the words (said) or names in words where the
+    missing part belongs; without them (or a template) it is the rubric's description of good.
     """
     scores: dict[str, Score] = {}
     issues: list[Issue] = []
@@ -119,9 +128,12 @@ def build_feedback(
         if judgement.quote is not None:
             start, end = judgement.quote
             kind: Literal["said", "missing"] = "said"
+            explanation = why.said_text(criterion.id, language, draft[start:end]) if why else None
         else:
-            start = end = insertion_point(draft, sentences, criterion.missing_at)
+            start, place = insertion_place(draft, sentences, criterion.missing_at)
+            end = start
             kind = "missing"
+            explanation = why.missing_text(criterion.id, language, place) if why else None
         (issues if judgement.flagged else tips).append(
             Issue(
                 criterion=criterion.id,
@@ -132,7 +144,7 @@ def build_feedback(
                 quote=draft[start:end],
                 start=start,
                 end=end,
-                explanation=criterion.good.get(language),
+                explanation=explanation or criterion.good.get(language),
                 suggestion=criterion.fix.get(language),
                 passage_ids=citations.get(criterion.id, [])[:MAX_CITED],
             )

@@ -18,6 +18,7 @@ from coach.cache import ResultCache, cache_key
 from coach.facts import mask_draft
 from coach.inputs import check_draft
 from coach.judging.critic import CriticModel
+from coach.judging.examples import CaseVectors, ExamplePicker
 from coach.judging.feedback import MAX_CITED, Judgement, build_feedback, overall_score
 from coach.judging.injection import instruction_spans
 from coach.judging.json_critic import (
@@ -36,7 +37,7 @@ from coach.llm.client import LLMProvider, chat_messages
 from coach.llm.structured import JsonCall, JsonModes, OutputT, generate_json
 from coach.models import Critique, Grounding, Passage, Progress, Usage
 from coach.progress import Clock, Partial, while_running
-from coach.prompts import PromptTemplate, Rubric, load_prompt
+from coach.prompts import PromptTemplate, Rubric, WhyTemplates, load_prompt
 from coach.settings import Settings
 
 RankPassages = Callable[[Vectors, Sequence[str]], list[Passage]]
@@ -56,7 +57,15 @@ class LearnedCritic:
     """Judges a draft against every rubric criterion with the fitted ``CriticModel``."""
 
     def __init__(
-        self, model: CriticModel, rubric: Rubric, embedder: Embedder, rank: RankPassages, linked: LinkedPassages
+        self,
+        model: CriticModel,
+        rubric: Rubric,
+        embedder: Embedder,
+        rank: RankPassages,
+        linked: LinkedPassages,
+        *,
+        why: WhyTemplates | None = None,
+        examples: ExamplePicker | None = None,
     ) -> None:
         missing = set(rubric.ids) - model.criteria.keys()
         if missing:
@@ -68,11 +77,22 @@ class LearnedCritic:
         self._embedder = embedder
         self._rank = rank
         self._linked = linked  # read on each critique: trainers relink while the app runs
+        self.why = why
+        self.examples = examples
+
+    @property
+    def words_version(self) -> str:
+        """The versions of what the agent reads beyond the rubric: the "why" templates and the phrasebook."""
+        return "+".join(
+            part
+            for part in (self.why.version if self.why else "", self.examples.version if self.examples else "")
+            if part
+        )
 
     def judge(
         self, draft: str, vector: Vectors, customer_message: str | None = None
-    ) -> tuple[dict[str, Judgement], list[tuple[int, int]]]:
-        """A verdict per criterion, and the draft's sentences (quotes are among them).
+    ) -> tuple[dict[str, Judgement], list[tuple[int, int]], CaseVectors]:
+        """A verdict per criterion, the draft's sentences (quotes are among them) and the vectors computed.
 
         Sentences addressed to a grader ("rate this 5/5") are left out: the verdicts are the reply's.
         """
@@ -105,7 +125,7 @@ class LearnedCritic:
             judgements[criterion.id] = Judgement(
                 criterion.id, probability, fitted.threshold, quote, tip_threshold=fitted.tip_threshold
             )
-        return judgements, sentences
+        return judgements, sentences, CaseVectors(vector, sentence_vectors, customer_vector)
 
     def citations(self, vector: Vectors, flagged: Sequence[str]) -> dict[str, list[Passage]]:
         """Per flagged criterion, its linked passages closest to the draft."""
@@ -115,7 +135,7 @@ class LearnedCritic:
         self, draft: str, customer_message: str | None, language: str, vector: Vectors, retrieved: list[Passage]
     ) -> Critique:
         """Scores, issues and strengths; the passages are the dense hits plus every cited curated passage."""
-        judgements, sentences = self.judge(draft, vector, customer_message)
+        judgements, sentences, case = self.judge(draft, vector, customer_message)
         ignored = len(draft_sentences(draft)) - len(sentences)
         cited = self.citations(vector, [cid for cid, j in judgements.items() if j.flagged or j.tip])
         passages = list(retrieved)
@@ -126,12 +146,21 @@ class LearnedCritic:
                     passages.append(passage)
                     have.add(passage.id)
         citation_ids = {cid: [p.id for p in ranked] for cid, ranked in cited.items()}
-        feedback = build_feedback(draft, language, self.rubric, judgements, sentences, citation_ids)
+        feedback = build_feedback(draft, language, self.rubric, judgements, sentences, citation_ids, self.why)
+        issues = feedback.issues
+        if self.examples is not None and issues:
+            if case.customer is None and customer_message:
+                case = CaseVectors(case.draft, case.sentences, self._embedder.queries([customer_message])[0])
+            if case.sentences is None and any(issue.kind == "said" for issue in issues):
+                case = CaseVectors(
+                    case.draft, self._embedder.queries([draft[a:b] for a, b in sentences]), case.customer
+                )
+            issues = self.examples.examples(issues, draft, customer_message, language, case, sentences)
         return Critique(
             language=language,
             scores=feedback.scores,
             overall=overall_score(feedback.scores),
-            issues=feedback.issues,
+            issues=issues,
             tips=feedback.tips,
             strengths=feedback.strengths,
             passages=passages,
@@ -188,9 +217,11 @@ class CritiquePipeline:
         """
         parts: list[Any] = [kind, self.mode, self._rubric().version, self._critic_model().fingerprint]
         parts.append(self._links_fingerprint())
+        if self.mode == "learned":
+            parts.append(self._learned_critic().words_version)
         if kind != "critique" or self.mode == "json":
             endpoint = self._llm().endpoint()
-            versions = self._prompt_version("system", "critique", "rewrite", "ask")
+            versions = self._prompt_version("system", "critique", "ask")
             parts += [endpoint.model, endpoint.base_url, versions, self.settings.redact_pii]
         return cache_key(*parts, [p.id for p in passages], *texts)
 

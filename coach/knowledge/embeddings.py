@@ -54,6 +54,25 @@ class Embedder:
             return np.asarray(model.query(list(texts)), dtype=np.float32).reshape(len(texts), DIMENSION)
 
 
+VECTORS_FILE = "vectors.npz"  # precomputed vectors of the phrasebook's and the good replies' texts
+
+
+def vector_key(kind: str, text: str) -> str:
+    """The key of a text's vector in a vectors file: how it was embedded (``query``, ``text``) and its sha1."""
+    import hashlib
+
+    return f"{MODEL_NAME}:{kind}:{hashlib.sha1(text.encode('utf-8')).hexdigest()}"
+
+
+def read_vectors(path: Any) -> dict[str, Vectors]:
+    """A vectors file (``keys``, ``vectors`` arrays) as key -> vector; empty when it is missing or unreadable."""
+    try:
+        with np.load(path) as data:
+            return dict(zip(data["keys"].tolist(), np.asarray(data["vectors"], dtype=np.float32), strict=True))
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
 _shared: dict[int, Embedder] = {}
 _shared_lock = threading.Lock()
 

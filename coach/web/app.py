@@ -96,6 +96,7 @@ def build_app(
             with gr.Row():
                 with gr.Column(scale=3):
                     issues = gr.Markdown(elem_id="issues")
+                    similar = gr.Markdown(elem_id="similar")
                 with gr.Column(scale=2):
                     scores = gr.Markdown(elem_id="scores")
                     strengths = gr.Markdown(elem_id="strengths")
@@ -263,7 +264,9 @@ def build_app(
         def score_file(path: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, ...]]:  # noqa: B008
             yield from batch_view(coach, path, progress)
 
-        critique_outputs = [status, passages, passages_box, verdict, highlight, issues, scores, strengths, suggestion]
+        critique_outputs = [
+            status, passages, passages_box, verdict, highlight, issues, scores, strengths, similar, suggestion
+        ]  # fmt: skip
         critiquing = critique_button.click(critique, [customer, draft], critique_outputs, **llm)
         rewrite_outputs = [status, passages, rewrite_box, rewrite_warnings, rewrite_text, diff, changes]
         rewriting = rewrite_button.click(rewrite, [customer, draft], rewrite_outputs, **llm)

@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite
+from coach import Answer, Critique, IndexReport, Issue, Passage, Progress, Rewrite, SimilarReply
 from coach.batch.run import BatchSummary
 from coach.text import sentence_pieces
 
@@ -114,12 +114,12 @@ def cited_passages(ids: Iterable[str], passages: Sequence[Passage]) -> list[Pass
 
 
 def missing_where(issue: Issue, draft_length: int | None) -> str:
-    """Where a missing part belongs, in words."""
+    """Where a missing part belongs, in words (the explanation says it in the draft's language)."""
     if issue.start == 0:
         return "add it at the start"
     if draft_length is not None and issue.start >= draft_length:
         return "add it at the end"
-    return f"add it at character {issue.start}"
+    return "add it where the explanation says"
 
 
 def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
@@ -140,8 +140,11 @@ def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
             "",
             escape(issue.explanation),
         ]
+        if issue.example:
+            label = "Write instead" if issue.kind == "said" else "Add"
+            lines += ["", f'**{label}:** <span class="example">{escape(issue.example)}</span>']
         if issue.suggestion:
-            lines += ["", f"**Instead:** {escape(issue.suggestion)}"]
+            lines += ["", f"**In general:** {escape(issue.suggestion)}"]
         lines += [passage_block(p) for p in cited_passages(issue.passage_ids, critique.passages)]
         blocks.append("\n".join(lines))
     return "\n\n".join([*blocks, tips] if tips else blocks)
@@ -156,6 +159,16 @@ def tips_markdown(critique: Critique, draft_length: int | None = None) -> str:
         where = f"“{escape(tip.quote)}”" if tip.kind == "said" else f"missing: {missing_where(tip, draft_length)}"
         lines.append(f"- **{escape(issue_label(tip))}** ({where}): {escape(tip.suggestion or tip.explanation)}")
     return "\n".join(lines)
+
+
+def similar_markdown(replies: Sequence[SimilarReply]) -> str:
+    """Good replies to similar messages: how a reply that meets the rubric reads (facts as [slots])."""
+    if not replies:
+        return ""
+    blocks = ["### How a good reply to a similar message reads"]
+    for reply in replies:
+        blocks.append(f"*Customer:* {escape(reply.customer_message)}\n\n> {escape(reply.text)}")
+    return "\n\n".join(blocks)
 
 
 def strengths_markdown(critique: Critique) -> str:

@@ -59,8 +59,10 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                     render.scores_markdown(critique),
                     render.strengths_markdown(critique),
                 )
-                yield (*shown, "")
-                yield from suggestion_view(coach, draft, customer, critique, shown)
+                yield (*shown, "", "")
+                with_similar = (*shown, render.similar_markdown(_similar(coach, draft, customer)))  # after the verdict
+                yield (*with_similar, "")
+                yield from suggestion_view(coach, draft, customer, critique, with_similar)
     except CoachError as exc:
         yield (render.error_markdown(str(exc)), "", gr.Accordion(), *_empty_critique())
 
@@ -81,8 +83,16 @@ def suggestion_view(
         yield (*shown, render.error_markdown(f"No suggested sentence: {exc}"))
 
 
+def _similar(coach: Coach, draft: str, customer: str) -> list[Any]:
+    """Good replies to similar messages (none when they cannot be read: the critique stands without them)."""
+    try:
+        return coach.similar_replies(draft, customer or None)
+    except CoachError:
+        return []
+
+
 def _empty_critique() -> tuple[Any, ...]:
-    return "", gr.HighlightedText(value=None, visible=False), "", "", "", ""
+    return "", gr.HighlightedText(value=None, visible=False), "", "", "", "", ""
 
 
 def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any, ...]]:

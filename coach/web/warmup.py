@@ -23,3 +23,5 @@ class Warmup:
         self.done = True
         with contextlib.suppress(CoachError):  # the Knowledge tab then says what is wrong
             coach.links.suggestions()  # embeds the rubric's criteria once, before a trainer needs them
+        with contextlib.suppress(CoachError):
+            coach.similar_replies("Thank you for your message.")  # embeds the good replies once (kept on disk)

@@ -1,0 +1,148 @@
+"""The phrasebook: per rubric criterion and language, sentences an agent can write, with [slots] for the facts.
+
+Measured (DESIGN.md, "Coaching words"): sentences taken whole from good training replies fix an issue by the
+critic's judgement (0.76) but carry another case's numbers and situation. So the phrasings here are mined from
+good replies (``training/phrasebook.py``: a sentence belongs to a criterion when removing it makes the critic
+flag that criterion) with every fact masked into a slot such as ``[order number]``; code fills the slots from
+the draft and the customer's message, and a slot it cannot fill stays a slot for the agent.
+The file (``knowledge/phrasebook.yaml``) is trainers' data: reviewable, validated here, unknown keys refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from coach.errors import KnowledgeError
+from coach.language import SUPPORTED_LANGUAGES
+
+PHRASEBOOK_FILE = "phrasebook.yaml"
+MIN_PHRASINGS = 5  # per criterion and language: fewer is a gap the coverage check reports
+
+SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact", "detail"]
+Language = Literal["en", "ru", "el", "kk", "mn"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+SLOT = re.compile(r"\[([^\[\]\n]{1,40})\]")
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a phrasing came from: a good training draft and its sentence, before the facts were masked."""
+
+    draft: Text
+    sentence: Text
+    domain: str = ""
+
+
+class Phrasing(_Strict):
+    """One sentence to write, fact-free: the case's facts are [slots]."""
+
+    text: Text
+    source: Source
+    method: Literal["ablation-flag", "ablation-delta", "trainer"] = Field(
+        description="ablation-flag: without the sentence the critic flags the criterion; ablation-delta: without "
+        "it the critic's P(violated) rises the most among the language's sentences; trainer: written by a person."
+    )
+    delta: float = Field(default=0.0, description="Log-odds the critic's P(violated) rose by without the sentence.")
+
+    def slots(self) -> list[str]:
+        """The slot labels of the text, in order."""
+        return SLOT.findall(self.text)
+
+
+class Phrasebook(_Strict):
+    """Phrasings per criterion and language, and the slot labels in each language."""
+
+    version: Text
+    method: Text
+    slots: dict[SlotKind, dict[Language, Text]]
+    phrasings: dict[str, dict[Language, list[Phrasing]]]
+
+    @model_validator(mode="after")
+    def _slots_are_known(self) -> Phrasebook:
+        for kind, labels in self.slots.items():
+            if set(labels) != set(SUPPORTED_LANGUAGES):
+                raise ValueError(f"slot {kind!r} needs a label in every language {list(SUPPORTED_LANGUAGES)}")
+        for criterion, by_language in self.phrasings.items():
+            for language, phrasings in by_language.items():
+                known = {labels[language] for labels in self.slots.values()}
+                for phrasing in phrasings:
+                    unknown = [s for s in phrasing.slots() if s not in known]
+                    if unknown:
+                        raise ValueError(f"{criterion}.{language}: {phrasing.text!r} has unknown slots {unknown}")
+        return self
+
+    def phrasings_for(self, criterion: str, language: str) -> list[Phrasing]:
+        """The phrasings of a criterion in a language (empty when there are none)."""
+        return list(self.phrasings.get(criterion, {}).get(language, []))  # type: ignore[call-overload]
+
+    def slot_kind(self, label: str, language: str) -> str | None:
+        """Which fact a slot label stands for in a language, or None for an unknown label."""
+        for kind, labels in self.slots.items():
+            if labels.get(language) == label:  # type: ignore[call-overload]
+                return kind
+        return None
+
+    def slot_label(self, kind: str, language: str) -> str:
+        """The slot label of a fact kind in a language, e.g. ``[дата]``."""
+        return f"[{self.slots[kind][language]}]"  # type: ignore[index]
+
+    def coverage(self, criteria: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Criterion -> language -> number of phrasings (zeros included)."""
+        return {c: {lang: len(self.phrasings_for(c, lang)) for lang in SUPPORTED_LANGUAGES} for c in criteria}
+
+    def gaps(self, criteria: Iterable[str]) -> list[str]:
+        """``criterion/language`` cells with fewer than ``MIN_PHRASINGS`` phrasings."""
+        return [
+            f"{c}/{lang} ({n})"
+            for c, row in self.coverage(criteria).items()
+            for lang, n in row.items()
+            if n < MIN_PHRASINGS
+        ]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the phrasings (what results and cache keys carry)."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()[:12]
+
+
+def parse_phrasebook(text: str, name: str = PHRASEBOOK_FILE) -> Phrasebook:
+    """A phrasebook from its YAML text; ``KnowledgeError`` naming what is wrong."""
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader (libyaml's when present)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{name}: not valid YAML: {exc}") from exc
+    try:
+        return Phrasebook.model_validate(data)
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()[:5])
+        raise KnowledgeError(f"{name}: {where}") from exc
+
+
+def load_phrasebook(folder: Path, fallback: Path | None = None) -> Phrasebook:
+    """``<folder>/phrasebook.yaml`` (else the ``fallback`` folder's, e.g. the shipped one), validated and cached."""
+    path = folder / PHRASEBOOK_FILE
+    if not path.is_file() and fallback is not None:
+        path = fallback / PHRASEBOOK_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: the phrasebook is missing; run `python training/phrasebook.py`") from exc
+    return _load(path, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path, stamp: int) -> Phrasebook:
+    return parse_phrasebook(path.read_text(encoding="utf-8"), path.name)

@@ -1,0 +1,105 @@
+"""Good replies to similar messages: how a reply that meets the rubric reads, for a case like the agent's.
+
+``knowledge/replies.jsonl`` holds the good training replies with their facts masked as [slots] (written by
+``training/phrasebook.py``). A case's situation is its customer message and its reply together: each reply's
+situation vector is the normalised sum of both texts' e5 vectors, computed once and kept in the data folder
+(``replies-<sha>.npy``), and the closest ones in the draft's language are returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import KnowledgeError
+from coach.knowledge.embeddings import Embedder, Vectors, read_vectors, vector_key
+from coach.knowledge.retrieval import text_vectors
+from coach.language import detect_language
+from coach.models import SimilarReply
+
+REPLIES_FILE = "replies.jsonl"
+BATCH = 16
+
+
+def situation(first: Vectors, second: Vectors | None) -> Vectors:
+    """One case's situation vector: its message's and reply's vectors summed and normalised."""
+    total = np.asarray(first, dtype=np.float32).reshape(-1)
+    if second is not None:
+        total = total + np.asarray(second, dtype=np.float32).reshape(-1)
+    return np.asarray(total / max(float(np.linalg.norm(total)), 1e-9), dtype=np.float32)
+
+
+class ReplyBook:
+    """The good replies and their situation vectors (embedded once, then read from the data folder)."""
+
+    def __init__(self, path: Path, embedder: Embedder, cache_dir: Path, known: Path | None = None) -> None:
+        self.path = path
+        self._embedder = embedder
+        self._cache_dir = cache_dir
+        self._known = known  # vectors computed when the replies were written (``knowledge/vectors.npz``)
+        self._replies: list[SimilarReply] | None = None
+        self._vectors: Vectors | None = None
+        self._lock = threading.Lock()
+
+    def replies(self) -> list[SimilarReply]:
+        """Every reply of the file, in order."""
+        with self._lock:
+            if self._replies is None:
+                try:
+                    lines = self.path.read_text(encoding="utf-8").splitlines()
+                    self._replies = [SimilarReply.model_validate(json.loads(line)) for line in lines if line.strip()]
+                except (OSError, ValueError) as exc:
+                    raise KnowledgeError(f"{self.path.name}: cannot be read ({exc})", path=str(self.path)) from exc
+            return self._replies
+
+    def vectors(self) -> Vectors:
+        """One situation vector per reply."""
+        replies = self.replies()
+        with self._lock:
+            if self._vectors is None:
+                digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
+                cached = self._cache_dir / f"replies-{digest}.npy"
+                if cached.is_file():
+                    self._vectors = np.load(cached)
+                else:
+                    texts = [t for r in replies for t in (r.customer_message, r.text)]
+                    known = read_vectors(self._known) if self._known is not None else {}
+                    missing = [t for t in texts if vector_key("text", t) not in known]
+                    embedded: dict[str, Vectors] = {}
+                    for start in range(0, len(missing), BATCH):  # small batches: a critique may embed in between
+                        part = missing[start : start + BATCH]
+                        embedded |= dict(zip(part, text_vectors(self._embedder, part), strict=True))
+                    rows = [embedded[t] if t in embedded else known[vector_key("text", t)] for t in texts]
+                    pairs = np.asarray(rows, dtype=np.float32).reshape(len(replies), 2, -1)
+                    self._vectors = np.stack([situation(m, t) for m, t in pairs])
+                    self._cache_dir.mkdir(parents=True, exist_ok=True)
+                    np.save(cached, self._vectors)
+            return self._vectors
+
+    def for_case(self, draft: str, customer: str | None = None, k: int = 2) -> list[SimilarReply]:
+        """The good replies closest to a draft and its customer's message, in the draft's language."""
+        texts = [draft] if not customer else [draft, customer]
+        vectors = text_vectors(self._embedder, texts)
+        return self.similar(detect_language(draft), situation(vectors[0], vectors[1] if customer else None), k)
+
+    def fits(self, sentence: str, draft: str, customer: str | None, source: str) -> bool:
+        """Whether a sentence is closer to this case (draft + message) than to the reply its phrasing came from."""
+        ids = [r.id for r in self.replies()]
+        if source not in ids:
+            return True
+        texts = [sentence, draft] + ([customer] if customer else [])
+        vectors = text_vectors(self._embedder, texts)
+        case = situation(vectors[1], vectors[2] if customer else None)
+        return float(vectors[0] @ case) > float(vectors[0] @ self.vectors()[ids.index(source)])
+
+    def similar(self, language: str, case: Vectors, k: int = 2, exclude: Collection[str] = ()) -> list[SimilarReply]:
+        """The ``k`` replies in ``language`` whose situation is closest to ``case`` (a ``situation`` vector)."""
+        replies, vectors = self.replies(), self.vectors()
+        scores = vectors @ np.asarray(case, dtype=np.float32)
+        ranked = [i for i in np.argsort(-scores) if replies[i].language == language and replies[i].id not in exclude]
+        return [replies[i].model_copy(update={"score": round(float(scores[i]), 4)}) for i in ranked[:k]]

@@ -1,0 +1,95 @@
+"""The LLM adapts the chosen phrasing to this case; code decides whether its sentence may be shown.
+
+Measured (DESIGN.md, "Coaching words"): the embedded model, asked to write a sentence like an example for this
+case, copied the example (with its case), echoed the customer, or was cut off; 4 of 8 passed the checks. So its
+sentence is shown only when every check passes: the draft's language, no number or name the draft and message
+lack, not a copy of a draft sentence, of the rubric's advice or of the customer's message, no preamble, the
+critic no longer flags the criterion with it applied, and it is closer to this case than to the case its
+phrasing came from. Otherwise the filled phrasing is the honest answer. The checks are plain functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+
+from coach.facts import extract_facts
+from coach.text import split_sentences
+
+COPY_RATIO = 0.8  # a sentence this similar (characters, case and spacing ignored) to another is a copy of it
+_PREAMBLE = re.compile(
+    r"^\s*(?:sure|certainly|of course|here(?:'s| is| are)|okay|ok|конечно|вот|разумеется|хорошо|"
+    r"βεβαίως|φυσικά|ορίστε|εδώ είναι|әрине|міне|жарайды|мэдээж|за|энд|ийм)\b[^.!?]*[:,!]|"
+    r"^\s*(?:sentence|example|answer|предложение|ответ|πρόταση|сөйлем|өгүүлбэр)\s*:",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"(?<=[\s,;(«\"“])([^\W\d_][^\W\d_'’-]+)")
+
+
+def normalised(text: str) -> str:
+    """Lower case, one space, no surrounding punctuation: for comparing sentences."""
+    return " ".join(text.lower().split()).strip(" .!?…«»\"'“”")
+
+
+def is_copy(sentence: str, others: Sequence[str], ratio: float = COPY_RATIO) -> bool:
+    """Whether the sentence is (nearly) one of ``others``, or contains one of them whole."""
+    mine = normalised(sentence)
+    for other in others:
+        theirs = normalised(other)
+        if not theirs:
+            continue
+        if mine == theirs or (len(theirs) > 20 and theirs in mine):
+            return True
+        if SequenceMatcher(None, mine, theirs, autojunk=False).ratio() >= ratio:
+            return True
+    return False
+
+
+def advice_pieces(advice: Sequence[str]) -> list[str]:
+    """The advice texts and the example sentences quoted inside them («…», "…", “…”)."""
+    quoted = [q for text in advice for q in re.findall(r"«([^»]{8,})»|\"([^\"]{8,})\"|“([^”]{8,})”", text)]
+    return [*advice, *(part for parts in quoted for part in parts if part)]
+
+
+def has_preamble(sentence: str) -> bool:
+    """Whether the model talked about its answer ("Sure, here is the sentence:") instead of giving it."""
+    return bool(_PREAMBLE.match(sentence))
+
+
+def invented(sentence: str, *sources: str | None) -> list[str]:
+    """Numbers, amounts, dates, ids and capitalised names of the sentence that none of the sources has."""
+    known_text = "\n".join(s for s in sources if s)
+    facts = sorted(extract_facts(sentence) - extract_facts(known_text))
+    known_words = {w.lower() for w in re.findall(r"[^\W\d_]+", known_text)}
+    names = [w for w in _CAPITALISED.findall(sentence) if w[0].isupper() and w.lower() not in known_words]
+    return facts + names
+
+
+def text_problems(
+    sentence: str,
+    *,
+    language: str,
+    draft: str,
+    customer: str | None,
+    advice: Sequence[str],
+    detect: Callable[[str], str],
+) -> list[str]:
+    """Why an adapted sentence may not be shown, by the checks that need no model (empty when it passes them)."""
+    problems = []
+    if not sentence.strip() or "[" in sentence:
+        problems.append("empty, or a blank left unfilled")
+    if has_preamble(sentence):
+        problems.append("talks about the answer instead of giving it")
+    if len(sentence.strip()) >= 20 and detect(sentence) != language:
+        problems.append("not in the draft's language")
+    extra = invented(sentence, draft, customer)
+    if extra:
+        problems.append(f"facts the draft and message lack: {', '.join(extra)}")
+    if is_copy(sentence, split_sentences(draft)):
+        problems.append("a copy of a draft sentence")
+    if is_copy(sentence, advice_pieces(advice)):
+        problems.append("a copy of the rubric's advice")
+    if customer and is_copy(sentence, [customer, *split_sentences(customer)]):
+        problems.append("a repeat of the customer's message")
+    return problems

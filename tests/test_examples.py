@@ -1,0 +1,136 @@
+"""The phrasebook file, and each issue's example: a phrasing chosen for this case, its slots filled by code."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+import yaml
+
+from coach.errors import KnowledgeError
+from coach.judging.examples import CaseVectors, ExamplePicker, fill_slots, open_slots
+from coach.knowledge.phrasebook import MIN_PHRASINGS, load_phrasebook, parse_phrasebook
+from coach.models import Issue
+from coach.prompts import load_rubric, load_why
+from coach.resources import shipped_knowledge_dir
+
+LANGS = ("en", "ru", "el", "kk", "mn")
+SLOTS = {
+    "name": {"en": "name", "ru": "имя", "el": "όνομα", "kk": "аты", "mn": "нэр"},
+    "order": {"en": "order number", "ru": "номер заказа", "el": "αριθμός", "kk": "нөмірі", "mn": "дугаар"},
+    "date": {"en": "date", "ru": "дата", "el": "ημερομηνία", "kk": "күні", "mn": "огноо"},
+    "detail": {"en": "what happened", "ru": "что случилось", "el": "τι συνέβη", "kk": "не болғаны", "mn": "юу болсон"},
+}
+
+
+def phrasing(text: str, draft: str = "ru-x-001") -> dict[str, object]:
+    return {"text": text, "source": {"draft": draft, "sentence": text}, "method": "ablation-flag", "delta": 1.0}
+
+
+def book_text(**extra: object) -> str:
+    data = {
+        "version": "phrasebook-test",
+        "method": "written for this test",
+        "slots": SLOTS,
+        "phrasings": {
+            "apology_ownership": {
+                "ru": [
+                    phrasing("Приносим извинения за задержку заказа [номер заказа].", "ru-a"),
+                    phrasing("Мне очень жаль, что с покупкой вышла такая история, [имя].", "ru-b"),
+                ]
+            }
+        },
+    }
+    data.update(extra)
+    return yaml.safe_dump(data, allow_unicode=True)
+
+
+class WordEmbedder:
+    """A stand-in for e5: a bag of hashed word stems, so texts sharing words are close."""
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            row = np.zeros(64, dtype=np.float32)
+            for word in text.lower().split():
+                row[int(hashlib.md5(word.strip(".,!?«»")[:5].encode()).hexdigest(), 16) % 64] += 1
+            rows.append(row / max(float(np.linalg.norm(row)), 1e-9))
+        return np.asarray(rows, dtype=np.float32).reshape(len(texts), 64)
+
+
+def test_the_phrasebook_refuses_unknown_keys_and_unknown_slots() -> None:
+    assert parse_phrasebook(book_text()).phrasings_for("apology_ownership", "ru")
+    with pytest.raises(KnowledgeError, match="owner: Extra inputs"):
+        parse_phrasebook(book_text(owner="me"))
+    bad = {"apology_ownership": {"ru": [phrasing("Вернём деньги до [когда-нибудь].")]}}
+    with pytest.raises(KnowledgeError, match="unknown slots"):
+        parse_phrasebook(book_text(phrasings=bad))
+
+
+def test_the_shipped_phrasebook_loads_and_reports_its_coverage() -> None:
+    book = load_phrasebook(shipped_knowledge_dir())
+    rubric = load_rubric()
+    coverage = book.coverage(rubric.ids)
+    assert set(coverage) == set(rubric.ids) and all(set(row) == set(LANGS) for row in coverage.values())
+    assert all(f"{c}/" in gap for c in rubric.ids for gap in book.gaps([c])), "gaps name their cell"
+    assert all(n >= 0 for row in coverage.values() for n in row.values()) and MIN_PHRASINGS == 5
+
+
+def test_a_phrasing_with_slots_is_filled_from_the_customers_message() -> None:
+    book = parse_phrasebook(book_text())
+    facts = {"order": ["#48213"], "name": ["Анна"]}
+    text = "Приносим извинения за задержку заказа [номер заказа], [что случилось]."
+    assert fill_slots(text, "ru", book, facts) == "Приносим извинения за задержку заказа #48213, [что случилось]."
+    assert open_slots(fill_slots(text, "ru", book, facts)) == 1, "a slot nothing fills stays a slot"
+
+
+def test_the_example_is_the_phrasing_closest_to_this_case_with_its_facts() -> None:
+    book = parse_phrasebook(book_text())
+    embedder = WordEmbedder()
+    picker = ExamplePicker(lambda: book, embedder)  # type: ignore[arg-type]
+    draft = "Ваш заказ в пути."
+    customer = "Где мой заказ №48213? Задержка уже неделю!"
+    vectors = embedder.queries([draft, customer])
+    issue = Issue(criterion="apology_ownership", kind="missing", quote="", start=0, end=0, explanation="")
+    [chosen] = picker.examples([issue], draft, customer, "ru", CaseVectors(vectors[0], None, vectors[1]), [(0, 17)])
+    assert chosen.example == "Приносим извинения за задержку заказа №48213."
+    assert chosen.example_source == "ru-a"
+
+
+def test_the_why_quotes_the_draft_or_says_where_in_words() -> None:
+    why = load_why()
+    said = why.said_text("apology_ownership", "ru", "Это вина курьера.")
+    assert said is not None and "«Это вина курьера.»" in said
+    missing = why.missing_text("followup_thanks", "en", "before_signoff")
+    assert missing is not None and "before the sign-off" in missing and not any(ch.isdigit() for ch in missing)
+
+
+def test_similar_replies_are_the_closest_cases_in_the_drafts_language(tmp_path) -> None:
+    import json
+
+    from coach.knowledge.replies import ReplyBook, situation
+
+    replies = [
+        {"id": "ru-1", "language": "ru", "domain": "parcels", "customer_message": "Где моя посылка?",
+         "text": "Посылка [номер заказа] приедет завтра."},
+        {"id": "ru-2", "language": "ru", "domain": "banking", "customer_message": "Карта заблокирована.",
+         "text": "Карту разблокируем сегодня."},
+        {"id": "en-1", "language": "en", "domain": "parcels", "customer_message": "Where is my parcel?",
+         "text": "Your parcel arrives tomorrow."},
+    ]  # fmt: skip
+    path = tmp_path / "replies.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8")
+
+    class Texts(WordEmbedder):
+        def passages(self, texts: Sequence[str]) -> np.ndarray:
+            return self.queries(texts)
+
+    embedder = Texts()
+    book = ReplyBook(path, embedder, tmp_path / "data")  # type: ignore[arg-type]
+    draft, message = embedder.queries(["Посылка приедет.", "Где моя посылка, заказ 12?"])
+    found = book.similar("ru", situation(draft, message), k=2)
+    assert [r.id for r in found] == ["ru-1", "ru-2"] and found[0].score > found[1].score
+    assert [r.id for r in book.similar("ru", situation(draft, message), k=2, exclude={"ru-1"})] == ["ru-2"]
+    assert list((tmp_path / "data").glob("replies-*.npy")), "the situation vectors are kept in the data dir"

@@ -1,0 +1,71 @@
+"""Rewrites as sentence surgery: unflagged sentences kept byte for byte, flagged ones replaced, missing parts
+inserted where they belong, checked by the critic. No LLM, no model: a fake judge."""
+
+from __future__ import annotations
+
+from coach.models import Critique, Issue, Rewrite, Score
+from coach.prompts import load_rubric
+from coach.writing.rewriting import Rewriter
+from coach.writing.surgery import Fix, apply_fixes, insertion, kept_spans
+
+RUBRIC = load_rubric()
+DRAFT = (
+    "Hi Anna,\nIt is  the courier's fault, not ours.\tYour refund of $129.99 for order #55102 is on its way.\nBest, Tom"
+)
+BLAME = "It is  the courier's fault, not ours."
+SORRY = "I am sorry your parcel went astray, Anna."
+THANKS = "Thank you for your patience with order #55102."
+
+
+def judge(text: str, customer: str | None) -> Critique:
+    """Flags blame while it is there (quoting it) and missing thanks until thanked."""
+    issues, scores = [], {c: Score(criterion=c, score=4) for c in RUBRIC.ids}
+    if BLAME in text:
+        start = text.index(BLAME)
+        issues.append(Issue(criterion="apology_ownership", name="Apology", quote=BLAME, start=start,
+                            end=start + len(BLAME), explanation="", example=SORRY))  # fmt: skip
+        scores["apology_ownership"] = Score(criterion="apology_ownership", score=1)
+    if "thank" not in text.lower():
+        at = text.rfind("\n") + 1
+        issues.append(Issue(criterion="followup_thanks", kind="missing", quote="", start=at, end=at,
+                            explanation="", example=THANKS))  # fmt: skip
+        scores["followup_thanks"] = Score(criterion="followup_thanks", score=2)
+    overall = round(sum(s.score for s in scores.values()) / len(scores), 1)
+    return Critique(language="en", scores=scores, overall=overall, issues=issues)
+
+
+def test_the_rewrite_keeps_unflagged_sentences_byte_for_byte() -> None:
+    events = list(Rewriter(search=lambda _: [], rubric=RUBRIC, judge=judge).stream(DRAFT, "Where is my refund?"))
+    result = events[-1].result
+    assert isinstance(result, Rewrite)
+    untouched = ["Hi Anna,\n", "\tYour refund of $129.99 for order #55102 is on its way.\n", "Best, Tom"]
+    assert all(part in result.text for part in untouched), result.text
+    assert SORRY in result.text and THANKS in result.text and BLAME not in result.text
+    assert result.text.index(THANKS) < result.text.index("Best, Tom"), "thanks go before the sign-off"
+    assert result.fixed == ["apology_ownership", "followup_thanks"] and result.improved, result.warnings
+    partial = [e.partial_text for e in events if e.stage == "llm"]
+    assert BLAME not in partial[0] and SORRY not in partial[0], "the kept text streams first, then the fixes"
+    assert partial[-1] == result.text
+
+
+def test_a_fix_that_would_lose_a_fact_is_not_made() -> None:
+    draft = "It is the courier's fault that order #55102 is late. Regards"
+    quote = "It is the courier's fault that order #55102 is late."
+    issue = Issue(criterion="apology_ownership", quote=quote, start=0, end=len(quote), explanation="", example=SORRY)
+
+    def once(text: str, customer: str | None) -> Critique:
+        scores = {c: Score(criterion=c, score=4) for c in RUBRIC.ids}
+        return Critique(language="en", scores=scores, overall=4.0, issues=[issue] if text == draft else [])
+
+    result = Rewriter(search=lambda _: [], rubric=RUBRIC, judge=once).rewrite(draft, None)
+    assert result.text == draft and not result.lost_facts
+
+
+def test_insertions_take_the_spacing_of_their_place() -> None:
+    draft = "Hi Anna,\nBody.\nBest, Tom"
+    assert insertion(draft, 8, "Sorry.") == "\nSorry."
+    assert insertion(draft, 15, "Thanks.") == "Thanks.\n"
+    assert insertion("Body.", 5, "Thanks.") == " Thanks."
+    fixes = [Fix("a", 9, 14, "New."), Fix("b", 15, 15, "Thanks.\n")]
+    assert apply_fixes(draft, fixes) == "Hi Anna,\nNew.\nThanks.\nBest, Tom"
+    assert kept_spans(draft, fixes) == [(0, 9), (14, len(draft))]
