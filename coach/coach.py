@@ -23,6 +23,7 @@ from coach.knowledge.links import LinkBook
 from coach.knowledge.passages import Document
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
 from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
+from coach.language import detect_language
 from coach.llm.client import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite
 from coach.parts import Parts
@@ -175,12 +176,15 @@ class Coach:
         """Take a document out of the knowledge folder and the index; it stays in the history."""
         return self._library.remove(name, user=user)
 
-    def search(self, text: str, k: int = 5) -> list[Passage]:
-        """The k guideline passages that matter most for a draft or question, in any language."""
+    def search(self, text: str, k: int = 5, *, reader_first: bool = False) -> list[Passage]:
+        """The k guideline passages that matter most for a draft or question, in any language.
+
+        ``reader_first`` lists the passages in the text's own language first (as the page shows them).
+        """
         query = check_text(text, "query", self.settings.max_input_chars)
         check_k(k)
         self.ensure_index()
-        return self.retriever.search(query, k)
+        return self.retriever.search(query, k, language=detect_language(query) if reader_first else None)
 
     def prepare(self, texts: list[str]) -> None:
         """Embed many drafts in one batch so their critiques skip that step (used by batch evaluation)."""

@@ -156,7 +156,9 @@ class Parts:
         """The ask pipeline over these parts."""
         return Answerer(
             vector=self.question_vector,
-            search=lambda text, vector: self.retriever.search(text, CRITIQUE_K, vector=vector),
+            search=lambda text, vector, language: self.retriever.search(
+                text, CRITIQUE_K, vector=vector, language=language
+            ),
             picker=SentencePicker(self.embedder),
             chat_model=lambda **options: self.llm.chat_model(**options),
             model_name=lambda: self.llm.endpoint().model,

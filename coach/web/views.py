@@ -131,7 +131,7 @@ def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str, str]]
 def search_view(coach: Coach, text: str, k: float) -> tuple[str, list[list[object]]]:
     """Passages for a draft or question, with ids, documents and scores."""
     try:
-        passages = coach.search(text, k=int(k))
+        passages = coach.search(text, k=int(k), reader_first=True)
     except CoachError as exc:
         return render.error_markdown(str(exc)), []
     return f"{len(passages)} passages", render.search_rows(passages)

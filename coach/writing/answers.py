@@ -133,7 +133,7 @@ class Answerer:
     """The ask pipeline: retrieval and the best sentences at once, then the streamed answer, then checks."""
 
     vector: Callable[[str], Vectors]
-    search: Callable[[str, Vectors], list[Passage]]
+    search: Callable[[str, Vectors, str], list[Passage]]  # the question's language first
     picker: SentencePicker
     chat_model: ChatModels
     model_name: Callable[[], str]
@@ -142,13 +142,13 @@ class Answerer:
     def stream(self, question: str) -> Iterator[Progress]:
         """``retrieved`` (passages and their best sentences), ``llm`` events as the answer grows, ``done``."""
         clock = Clock()
+        language = detect_language(question)
         with clock.stage("retrieval"):
             vector = self.vector(question)
-            passages = self.search(question, vector)[:PROMPT_PASSAGES]
+            passages = self.search(question, vector, language)[:PROMPT_PASSAGES]
             excerpts = self.picker.excerpts(vector, passages)
         yield retrieved_event(passages, clock, excerpts=excerpts)
         usage = Usage()
-        language = detect_language(question)
         prompt = self.prompts.ask.render(
             passages=numbered_excerpts(passages, excerpts), question=question, language_name=language_name(language)
         )
