@@ -161,11 +161,11 @@ class Coach:
         return self._library.documents()
 
     def document_history(self, name: str) -> list[DocumentVersion]:
-        """The kept earlier versions of a document, oldest first."""
+        """The kept earlier versions of a document (its id or file name), oldest first."""
         return self._library.history(name)
 
     def audit_log(self, name: str | None = None) -> list[AuditEntry]:
-        """Every change to the knowledge base (or to one document), oldest first."""
+        """Every change to the knowledge base (or to one document, by id or file name), oldest first."""
         return self._library.audit_log(name)
 
     def revert_document(self, name: str, version: int | None = None, *, user: str | None = None) -> IndexReport:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from coach import Coach, Settings
+import pytest
+
+from coach import Coach, InputError, Settings
 from coach.knowledge.embeddings import Embedder
 from coach.knowledge.retrieval import reader_first
 from coach.models import Passage
@@ -46,3 +48,28 @@ def test_search_for_the_page_lists_the_querys_language_first(indexed_coach: Coac
     languages = [p.language for p in found]
     assert "ru" in languages
     assert languages == sorted(languages, key=lambda language: language != "ru")
+
+
+def test_docs_history_takes_a_documents_id_or_its_file_name(
+    coach: Coach, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.cli.main import main
+    from coach.knowledge.versions import AuditEntry
+
+    name = "ru-handle-complaints-quickly.md"
+    coach.versions.keep(name, b"# an older version\n\nIts text.\n")
+    coach.versions.record(AuditEntry.now("tess", "replaced", name, b"old", b"new", version=1))
+    by_id, by_file = coach.document_history("ru-handle-complaints-quickly"), coach.document_history(name)
+    assert [v.sha256 for v in by_id] == [v.sha256 for v in by_file] != []
+    assert coach.audit_log("ru-handle-complaints-quickly") == coach.audit_log(name) != []
+    with pytest.raises(InputError, match="neither a document's id nor its file name"):
+        coach.document_history("no-such-document")
+
+    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(coach.settings.knowledge_dir))
+    monkeypatch.setenv("COACH_DATA_DIR", str(coach.settings.data_dir))
+    outputs = []
+    for given in ("ru-handle-complaints-quickly", name):
+        assert main(["docs", "history", given]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert "version 1" in outputs[0] and "tess  replaced" in outputs[0]
