@@ -21,6 +21,7 @@ from coach.knowledge.embeddings import Embedder, shared_embedder
 from coach.knowledge.index import PassageStore
 from coach.knowledge.links import LinkBook
 from coach.knowledge.passages import Document
+from coach.knowledge.reading import TranslationJob
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
 from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
 from coach.language import detect_language
@@ -185,6 +186,24 @@ class Coach:
         check_k(k)
         self.ensure_index()
         return self.retriever.search(query, k, language=detect_language(query) if reader_first else None)
+
+    def read_passage(self, passage_id: str, language: str, *, wait: bool = False) -> Passage:
+        """A passage in ``language``: the original (same language), a trainer's translation, else a checked machine
+        translation; one not made yet, or failing its checks, is the original with a ``note`` (``wait``: make it now).
+        """
+        return self._parts.read_passage(passage_id, language, wait=wait)
+
+    def read_passages(self, passages: list[Passage], language: str) -> list[Passage]:
+        """Passages already found, each in ``language`` as ``read_passage`` reads it, never waiting (for pages)."""
+        return self._parts.reader.read_all(passages, language)
+
+    def translate_passage(self, passage_id: str, language: str, text: str, *, user: str | None = None) -> Passage:
+        """Keep a trainer's translation of a passage (it replaces the machine's; audit-logged)."""
+        return self._parts.translate(passage_id, language, text, user)
+
+    def translate_in_background(self) -> TranslationJob:
+        """Machine-translate every passage into the other languages in a background thread (made ones are kept)."""
+        return self._parts.translate_all()
 
     def prepare(self, texts: list[str]) -> None:
         """Embed many drafts in one batch so their critiques skip that step (used by batch evaluation)."""

@@ -16,8 +16,10 @@ from coach.knowledge.library import DocumentLibrary
 from coach.knowledge.link_suggestions import CriterionSuggester
 from coach.knowledge.links import LINKS_FILE, LinkBook, Links, Suggestion
 from coach.knowledge.passages import PassageRecord
+from coach.knowledge.reading import PassageReader, TranslationJob
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
-from coach.knowledge.versions import VersionStore
+from coach.knowledge.translations import TRANSLATIONS_FOLDER, TrainerTranslations, TranslationCache, Translator
+from coach.knowledge.versions import AuditEntry, VersionStore, default_user
 from coach.llm.client import LLMProvider
 from coach.models import Passage
 from coach.progress import Clock
@@ -55,6 +57,46 @@ class Parts:
         self.library = DocumentLibrary(settings, self.versions, self.links, lambda: self.store, self.lock)
         self._suggester: CriterionSuggester | None = None
         self.links.suggester = self._suggest
+        self.reader = PassageReader(
+            lookup=lambda ids: self.store.get(ids),
+            cache=TranslationCache(settings.data_dir / TRANSLATIONS_FOLDER),
+            trainers=TrainerTranslations(settings.knowledge_dir / TRANSLATIONS_FOLDER),
+            translator=self._translator,
+        )
+        self._translator_made: Translator | None = None
+
+    def _translator(self) -> Translator:
+        """The machine translator (its LLM starts on the first translation)."""
+        with self.lock:
+            if self._translator_made is None:
+                self._translator_made = Translator.load(
+                    lambda **options: self.llm.chat_model(**options),
+                    lambda: self.llm.endpoint().model,
+                    self.embedder,
+                    self.settings.prompts_dir,
+                )
+            return self._translator_made
+
+    def read_passage(self, passage_id: str, language: str, *, wait: bool = False) -> Passage:
+        """A passage by id in ``language`` (see ``PassageReader.read``)."""
+        self.library.ensure_index()
+        return self.reader.read(self.reader.passage(passage_id), language, wait=wait)
+
+    def translate(self, passage_id: str, language: str, text: str, user: str | None) -> Passage:
+        """Keep a trainer's translation of a passage (audit-logged); returns the passage as now read."""
+        passage = self.reader.passage(passage_id)
+        entry_user = user or default_user()
+        with self.versions.lock:
+            before, after = self.reader.trainers.put(passage, language, text, entry_user)
+            name = f"{TRANSLATIONS_FOLDER}/{passage.document}.yaml"
+            detail = f"{passage_id} -> {language}"
+            self.versions.record(AuditEntry.now(entry_user, "translated", name, before, after, detail=detail))
+        return self.reader.read(passage, language)
+
+    def translate_all(self) -> TranslationJob:
+        """Start the background translation of the whole knowledge base (a ``TranslationJob``)."""
+        self.library.ensure_index()
+        return self.reader.start(lambda: [c.passage for c in self.store.all_passages()])
 
     @property
     def rubric(self) -> Rubric:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from coach import Coach, InputError, Settings
 from coach.knowledge.embeddings import Embedder
 from coach.knowledge.retrieval import reader_first
+from coach.knowledge.translations import NOTE_PENDING, translation_problems
 from coach.models import Passage
+from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_RU = "Не надо было так поздно заказывать. Ждите, мы ничего не можем сделать. Это не наша вина."
 DEAD_LLM = "http://127.0.0.1:9/v1"
@@ -73,3 +77,99 @@ def test_docs_history_takes_a_documents_id_or_its_file_name(
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert "version 1" in outputs[0] and "tess  replaced" in outputs[0]
+
+
+# --------------------------------------------------------------------------- read_passage and translations
+
+RU_PASSAGE = Passage(
+    id="ru-handle-complaints-quickly#4",
+    document="ru-handle-complaints-quickly",
+    title="Как быстро решать жалобы",
+    language="ru",
+    text="Извинитесь перед клиентом и назовите срок решения: ответ в течение 24 часов, возврат за 14 дней.",
+)
+EN_GOOD = "Apologise to the customer and name a deadline: an answer within 24 hours, a refund within 14 days."
+EN_NO_NUMBER = "Apologise to the customer and name a deadline: an answer within a day, a refund within two weeks."
+
+
+def _translating_coach(tmp_path: Path, embedder: Embedder, url: str) -> Coach:
+    settings = Settings(
+        knowledge_dir=tmp_path / "knowledge", data_dir=tmp_path / "data", llm_base_url=url, llm_max_retries=0
+    )
+    (tmp_path / "knowledge").mkdir(exist_ok=True)
+    return Coach(settings, embedder=embedder)
+
+
+def test_translation_checks_refuse_a_lost_number_a_wrong_language_and_a_drifted_meaning() -> None:
+    original = RU_PASSAGE.text
+    assert translation_problems(original, EN_GOOD, "en", 0.95) == []
+    assert translation_problems(original, EN_NO_NUMBER, "en", 0.95) == ["numbers dropped: 14, 24"]
+    assert translation_problems(original, original, "en", 0.99) == ["not in English"]
+    assert "meaning drifted" in translation_problems(original, EN_GOOD, "en", 0.5)[0]
+
+
+def test_a_machine_translation_is_made_once_and_a_new_version_is_translated_again(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    with fake_openai_server(Behaviour(content=EN_GOOD)) as (url, behaviour):
+        reader = _translating_coach(tmp_path, embedder, url)._parts.reader
+        assert reader.read(RU_PASSAGE, "en").note == NOTE_PENDING  # never waits unless asked
+        assert behaviour.requests == []
+        read = reader.read(RU_PASSAGE, "en", wait=True)
+        assert (read.language, read.text, read.machine_translated) == ("en", EN_GOOD, True)
+        assert (read.original_language, read.original_text) == ("ru", RU_PASSAGE.text)
+        assert "Извинитесь" in last_user_text(behaviour.requests[0])
+        assert reader.read(RU_PASSAGE, "en").text == EN_GOOD  # from the cache, no new request
+        assert reader.read(RU_PASSAGE, "ru").text == RU_PASSAGE.text  # the original in its own language
+        assert len(behaviour.requests) == 1
+        newer = RU_PASSAGE.model_copy(update={"text": RU_PASSAGE.text.replace("14", "10")})
+        assert reader.read(newer, "en").note == NOTE_PENDING  # the old version's translation is not this one's
+        behaviour.content = EN_GOOD.replace("14", "10")
+        assert reader.read(newer, "en", wait=True).text == behaviour.content
+        assert len(behaviour.requests) == 2
+
+
+def test_a_translation_that_drops_a_number_is_refused_and_the_original_shown(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    with fake_openai_server(Behaviour(content=EN_NO_NUMBER)) as (url, _):
+        reader = _translating_coach(tmp_path, embedder, url)._parts.reader
+        read = reader.read(RU_PASSAGE, "en", wait=True)
+    assert (read.language, read.text, read.machine_translated) == ("ru", RU_PASSAGE.text, False)
+    assert "numbers dropped: 14, 24" in read.note
+
+
+def test_a_trainers_translation_wins_until_the_passage_changes(tmp_path: Path, embedder: Embedder) -> None:
+    with fake_openai_server(Behaviour(content=EN_GOOD)) as (url, behaviour):
+        reader = _translating_coach(tmp_path, embedder, url)._parts.reader
+        reader.read(RU_PASSAGE, "en", wait=True)
+        mine = "Say sorry; answer in 24 hours, refund in 14 days."
+        before, after = reader.trainers.put(RU_PASSAGE, "en", mine, "tess")
+        assert before is None and after
+        read = reader.read(RU_PASSAGE, "en")
+        assert (read.text, read.machine_translated, read.translated_by) == (mine, False, "tess")
+        assert reader.trainers.languages([RU_PASSAGE]) == {RU_PASSAGE.id: {"en"}}
+        newer = RU_PASSAGE.model_copy(update={"text": RU_PASSAGE.text + " Спасибо."})
+        assert reader.trainers.get(newer, "en") is None
+        assert len(behaviour.requests) == 1
+
+
+def test_read_passage_by_id_and_a_trainers_translation_through_the_coach(
+    tmp_path: Path, coach: Coach, embedder: Embedder
+) -> None:
+    pid = "ru-handle-complaints-quickly#4"
+    original = coach.read_passage(pid, "ru")
+    assert (original.language, original.machine_translated, original.original_text) == ("ru", False, None)
+    pending = coach.read_passage(pid, "kk")  # nothing made yet, and the page never waits
+    assert (pending.language, pending.text, pending.note) == ("ru", original.text, NOTE_PENDING)
+    mine = coach.translate_passage(pid, "kk", "Тұтынушыдан кешірім сұраңыз.", user="tess")
+    assert (mine.language, mine.translated_by, mine.original_text) == ("kk", "tess", original.text)
+    assert coach.read_passage(pid, "kk").text == "Тұтынушыдан кешірім сұраңыз."
+    entry = coach.audit_log()[-1]
+    assert (entry.action, entry.user, entry.document) == (
+        "translated",
+        "tess",
+        "translations/ru-handle-complaints-quickly.yaml",
+    )
+    with pytest.raises(InputError):
+        coach.read_passage("no-such#1", "en")

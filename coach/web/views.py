@@ -47,7 +47,9 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                     yield (render.progress_markdown(event), render.passages_markdown(event.passages), passages,
                            *_empty_critique())  # fmt: skip
                     continue
-                critique = event.result
+                critique = event.result.model_copy(
+                    update={"passages": coach.read_passages(event.result.passages, event.result.language)}
+                )
                 segments, colours = render.highlight_draft(draft, critique)
                 shown = (
                     render.progress_markdown(event),
@@ -95,6 +97,7 @@ def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any,
                     yield (render.progress_markdown(event, "rewrite"), render.passages_markdown(event.passages),
                            gr.Column(visible=True), "", event.partial_text, None, "")  # fmt: skip
                     continue
+                result = result.model_copy(update={"passages": coach.read_passages(result.passages, result.language)})
                 yield (
                     render.progress_markdown(event, "rewrite"),
                     render.passages_markdown(result.passages),
