@@ -201,6 +201,10 @@ class Coach:
         """Keep a trainer's translation of a passage (it replaces the machine's; audit-logged)."""
         return self._parts.translate(passage_id, language, text, user)
 
+    def translated_coverage(self) -> dict[str, dict[str, int]]:
+        """Per rubric criterion and language: linked passages readable there only through a checked translation."""
+        return self._parts.translated_coverage()
+
     def translate_in_background(self) -> TranslationJob:
         """Machine-translate every passage into the other languages in a background thread (made ones are kept)."""
         return self._parts.translate_all()

@@ -93,6 +93,13 @@ class Parts:
             self.versions.record(AuditEntry.now(entry_user, "translated", name, before, after, detail=detail))
         return self.reader.read(passage, language)
 
+    def translated_coverage(self) -> dict[str, dict[str, int]]:
+        """Per criterion and language, the linked passages readable there through a translation."""
+        self.library.ensure_index()
+        links = self.links.read()
+        linked = {cid: links.passages_of(cid) for cid in self.rubric.ids}
+        return self.reader.translated_coverage([c.passage for c in self.store.all_passages()], linked)
+
     def translate_all(self) -> TranslationJob:
         """Start the background translation of the whole knowledge base (a ``TranslationJob``)."""
         self.library.ensure_index()

@@ -173,3 +173,15 @@ def test_read_passage_by_id_and_a_trainers_translation_through_the_coach(
     )
     with pytest.raises(InputError):
         coach.read_passage("no-such#1", "en")
+
+
+def test_coverage_shows_translated_cells_and_keeps_the_gaps() -> None:
+    from coach.knowledge.links import LinkReport
+    from coach.web import render_knowledge
+
+    report = LinkReport(languages=["el", "ru"], coverage={"apology_ownership": {"el": 0, "ru": 2}})
+    translated = {"apology_ownership": {"el": 2, "en": 2, "ru": 0, "kk": 0, "mn": 0}}
+    headers, rows = render_knowledge.coverage_rows(report, {"apology_ownership": "Apology"}, translated)
+    assert headers == ["criterion", "el", "ru", "en"]
+    gap = render_knowledge.GAP
+    assert rows == [["Apology (apology_ownership)", f"{gap} (+2 translated)", "2", f"{gap} (+2 translated)"]]

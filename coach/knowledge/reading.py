@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from coach.errors import InputError
@@ -102,6 +102,23 @@ class PassageReader:
                 if self.cache.get(passage_hash(passage.text), language) is None:
                     todo.append((passage, language))
         return todo
+
+    def translated_coverage(
+        self, passages: Sequence[Passage], linked: Mapping[str, Sequence[str]]
+    ) -> dict[str, dict[str, int]]:
+        """Per criterion and language: its linked passages readable there only through a translation (a trainer's,
+        or a machine's that passed its checks). The gaps in the originals stay gaps; this says what fills them."""
+        by_id = {p.id: p for p in passages}
+        counts: dict[str, dict[str, int]] = {}
+        for criterion, ids in linked.items():
+            row = dict.fromkeys(SUPPORTED_LANGUAGES, 0)
+            for pid in ids:
+                passage = by_id.get(pid)
+                for language in SUPPORTED_LANGUAGES:
+                    if passage is not None and language != passage.language:
+                        row[language] += self.read(passage, language).translated
+            counts[criterion] = row
+        return counts
 
     def start(self, passages: Callable[[], list[Passage]]) -> TranslationJob:
         """Translate every passage into every other supported language in a background thread (one at a time).
