@@ -203,6 +203,12 @@ class Answer(RunRecord):
     excerpts: dict[str, str] = Field(
         default_factory=dict, description="Passage id -> its sentences closest to the question (what the LLM saw)."
     )
+    extractive: str = Field(
+        default="", description="The passages' best sentences, in the question's language where read so, with [n]."
+    )
+    synthesis: str = Field(
+        default="", description="The model's short answer after them; empty when it kept to another language."
+    )
 
 
 Stage = Literal["retrieved", "llm", "done"]

@@ -208,6 +208,7 @@ class Parts:
             search=lambda text, vector, language: self.retriever.search(
                 text, CRITIQUE_K, vector=vector, language=language
             ),
+            read=self.reader.read_all,
             picker=SentencePicker(self.embedder),
             chat_model=lambda **options: self.llm.chat_model(**options),
             model_name=lambda: self.llm.endpoint().model,

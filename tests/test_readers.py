@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,33 @@ def test_coverage_shows_translated_cells_and_keeps_the_gaps() -> None:
     assert headers == ["criterion", "el", "ru", "en"]
     gap = render_knowledge.GAP
     assert rows == [["Apology (apology_ownership)", f"{gap} (+2 translated)", "2", f"{gap} (+2 translated)"]]
+
+
+# --------------------------------------------------------------------------- ask in the question's language
+
+
+def test_ask_answers_extractively_first_and_drops_a_synthesis_in_another_language(
+    indexed_coach: Coach, embedder: Embedder
+) -> None:
+    base = indexed_coach.settings
+    russian = "Сначала признайте чувства клиента, затем предложите решение [1]."
+    with fake_openai_server(Behaviour(content=russian)) as (url, behaviour):
+        settings = Settings(
+            knowledge_dir=base.knowledge_dir, data_dir=base.data_dir, llm_base_url=url, llm_max_retries=0, cache=False
+        )
+        events = list(Coach(settings, embedder=embedder).ask_stream("How should I answer an angry customer?"))
+    first, answer = events[0], events[-1].result
+    assert first.stage == "retrieved" and re.search(r"\[\d\]", first.partial_text), "the extractive answer comes first"
+    assert answer is not None and answer.extractive == first.partial_text
+    assert 2 <= len(re.findall(r"\[\d\]", answer.extractive)) <= 3
+    streamed = [r for r in behaviour.requests if r.get("stream")]
+    assert len(streamed) == 2, "a synthesis in the wrong language is asked for once more"
+    assert answer.synthesis == "" and answer.text == answer.extractive and not answer.grounding.language_ok
+
+
+def test_a_translations_preamble_and_afterword_are_cut() -> None:
+    from coach.knowledge.translations import without_wrapping
+
+    made = 'Here is the English translation of the Kazakh text:\n\n"Stay calm."\n\nThis translation keeps the tone.'
+    assert without_wrapping(made) == "Stay calm."
+    assert without_wrapping("Stay calm: listen first.") == "Stay calm: listen first."

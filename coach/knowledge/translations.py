@@ -37,6 +37,9 @@ TRANSLATIONS_FOLDER = "translations"  # under the data dir (machine) and the kno
 SIMILARITY_THRESHOLD = 0.85  # see module docstring; measured in bench/readers.py
 MAX_TRANSLATION_TOKENS = 700
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# "Here is the English translation of the Kazakh text:" before, "This translation keeps…" after (seen on the 1.5B)
+_PREAMBLE = re.compile(r"^[^\n]{0,120}\btranslation\b[^\n]{0,80}:\s*\n", re.IGNORECASE)
+_AFTERWORD = re.compile(r"\n\s*(?:This|The above) translation\b[^\n]*$", re.IGNORECASE)
 
 NOTE_PENDING = "machine translation not made yet: the original is shown"
 NOTE_REFUSED = "the machine translation failed its checks ({problems}): the original is shown"
@@ -45,6 +48,12 @@ NOTE_REFUSED = "the machine translation failed its checks ({problems}): the orig
 def passage_hash(text: str) -> str:
     """The version of a passage a translation belongs to: the sha256 of its text (first 16 hex digits)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def without_wrapping(text: str) -> str:
+    """The translation without the lines a small model puts around it (a preamble, a comment after it)."""
+    inner = _AFTERWORD.sub("", _PREAMBLE.sub("", text.strip())).strip()
+    return clean_text(inner)
 
 
 def numbers_of(text: str) -> set[str]:
@@ -229,7 +238,7 @@ class Translator:
             model = self.model_name()
         except CoachError as exc:
             return MachineTranslation(**base, text="", similarity=0.0, error=f"LLM failed: {exc}")
-        text = clean_text(str(reply.content))
+        text = without_wrapping(str(reply.content))
         similarity = self.similarity(passage.text, text) if text else 0.0
         return MachineTranslation(
             **base,
