@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -25,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
-from bench.common import EVAL
+from bench.common import EVAL, load_eval
 from coach import Coach, Settings
 from coach.knowledge.translations import SIMILARITY_THRESHOLD, numbers_of, translation_problems
 from coach.language import SUPPORTED_LANGUAGES, detect_language
@@ -36,6 +38,102 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def _percent(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "0/0"
+
+
+# ------------------------------------------------------------------ (a) citations
+
+
+def citations(coach: Coach, queries_file: str, limit: int | None) -> None:
+    """Per language: issues whose criterion links a passage in the draft's language, and how often the first
+    citation is in it; beside it the same for the closeness-only order (before issue 20)."""
+    queries, _ = load_eval(queries_file)
+    drafts = [q for q in queries if q["kind"] == "draft"][:limit]
+    coach.ensure_index()
+    links = coach.links.read()
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # eligible, first in language, before
+    for draft in drafts:
+        language = draft["language"]
+        critique = coach.critique(draft["text"], draft.get("customer_message"))
+        vector = coach.retriever.text_vector(draft["text"])
+        by_id = {p.id: p for p in critique.passages}
+        for issue in critique.issues:
+            linked = links.passages_of(issue.criterion)
+            ranked = coach.retriever.rank(vector, linked)
+            if not any(p.language == language for p in ranked) or not issue.passage_ids:
+                continue
+            counts[language][0] += 1
+            counts[language][1] += by_id[issue.passage_ids[0]].language == language
+            counts[language][2] += ranked[0].language == language
+    print(f"\n(a) first citation in the draft's language ({queries_file}, {len(drafts)} drafts)")
+    print("language  issues with a linked passage in it  first citation in it  closeness only (before)")
+    total = [0, 0, 0]
+    for language in SUPPORTED_LANGUAGES:
+        eligible, first, before = counts[language]
+        total = [total[0] + eligible, total[1] + first, total[2] + before]
+        print(f"{language:8}  {eligible:>33}  {_percent(first, eligible):>20}  {_percent(before, eligible)}")
+    print(f"{'all':8}  {total[0]:>33}  {_percent(total[1], total[0]):>20}  {_percent(total[2], total[0])}")
+
+
+# ------------------------------------------------------------------ (c) ask
+
+
+def ask(coach: Coach, questions_file: Path, limit: int | None, with_llm: bool) -> None:
+    """Per question: a passage of one of its principles cited, the answer's language, first-text and total time.
+
+    Without ``with_llm`` only the extractive answer (the first text, made before any LLM call) is measured.
+    """
+    principles = {
+        p["name"]: set(p["passages"]) for p in yaml.safe_load((EVAL / "principles.yaml").read_text())["principles"]
+    }
+    if questions_file.is_file():
+        lines = questions_file.read_text(encoding="utf-8").splitlines()
+        questions = [json.loads(line) for line in lines if line.strip()]
+    else:
+        print(f"{questions_file} is missing: using the questions of eval/queries.jsonl")
+        questions = [q for q in load_eval()[0] if q["kind"] == "question"]
+    questions = questions[:limit]
+    coach.ensure_index()
+    rows = []
+    for question in questions:
+        started = time.perf_counter()
+        stream = coach.ask_stream(question["text"])
+        first = next(stream)
+        first_s = time.perf_counter() - started
+        answer = None
+        if with_llm:
+            for event in stream:
+                answer = event.result if event.result is not None else answer
+        else:
+            stream.close()
+        total_s = time.perf_counter() - started
+        wanted = set().union(*(principles.get(name, set()) for name in question.get("principles", [])))
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text if answer else first.partial_text)}
+        cited = {first.passages[n - 1].id for n in markers if 1 <= n <= len(first.passages)}
+        text = answer.text if answer else first.partial_text
+        prose = re.sub(r"\[\d+\]", "", text)
+        rows.append(
+            {
+                "id": question.get("id"),
+                "language": question["language"],
+                "principle_cited": bool(cited & wanted),
+                "language_right": detect_language(prose) == question["language"],
+                "first_s": first_s,
+                "total_s": total_s,
+                "synthesis_kept": bool(answer and answer.synthesis),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    print(f"\n(c) ask ({len(rows)} questions{'' if with_llm else ', extractive answer only'})")
+    print("language  n   principle cited  language right  first text s (median)  total s (median)")
+    for language in [*SUPPORTED_LANGUAGES, None]:
+        group = [r for r in rows if language is None or r["language"] == language]
+        if not group:
+            continue
+        cited = _percent(sum(r["principle_cited"] for r in group), len(group))
+        right = _percent(sum(r["language_right"] for r in group), len(group))
+        first = statistics.median(r["first_s"] for r in group)
+        total = statistics.median(r["total_s"] for r in group)
+        print(f"{language or 'all':8}  {len(group):<3} {cited:>15}  {right:>14}  {first:>21.2f}  {total:>16.2f}")
 
 
 # ------------------------------------------------------------------ (b) translations
@@ -168,10 +266,15 @@ def main() -> None:
     parser.add_argument("--heldout", action="store_true", help="(a) on eval/heldout.jsonl: checking only")
     parser.add_argument("--rating", type=Path, default=None, help="(b) write 25 translations for a blind rater")
     parser.add_argument("--questions", type=Path, default=EVAL / "trainer_questions.jsonl")
+    parser.add_argument("--llm", action="store_true", help="(c) also wait for the model's synthesis")
     args = parser.parse_args()
-    coach = Coach(Settings())
+    coach = Coach(Settings(cache=False, critic="learned"))
     try:
-        if args.what == "translate":
+        if args.what == "citations":
+            citations(coach, "heldout.jsonl" if args.heldout else "queries.jsonl", args.limit)
+        elif args.what == "ask":
+            ask(coach, args.questions, args.limit, args.llm)
+        elif args.what == "translate":
             translate(coach, args.limit, args.rating)
         elif args.what == "report":
             lines = (RESULTS / "readers_translations.jsonl").read_text(encoding="utf-8").splitlines()

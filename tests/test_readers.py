@@ -216,3 +216,23 @@ def test_a_translations_preamble_and_afterword_are_cut() -> None:
     made = 'Here is the English translation of the Kazakh text:\n\n"Stay calm."\n\nThis translation keeps the tone.'
     assert without_wrapping(made) == "Stay calm."
     assert without_wrapping("Stay calm: listen first.") == "Stay calm: listen first."
+
+
+def test_the_background_job_translates_the_knowledge_base_and_the_page_reads_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """One small Russian document; the fake server answers every translation with the same English text."""
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "ru-short.md").write_text(f"# Жалобы\n\n{RU_PASSAGE.text}\n", encoding="utf-8")
+    with fake_openai_server(Behaviour(content=EN_GOOD)) as (url, behaviour):
+        coach = _translating_coach(tmp_path, embedder, url)
+        coach.index()
+        job = coach.translate_in_background()
+        assert job.wait(timeout=120) and (job.total, job.done) == (4, 4)  # en, el, kk, mn
+        assert job.failed == 3  # English text is not Greek, Kazakh or Mongolian: refused, never shown
+        read = coach.read_passage("ru-short#1", "en")
+        assert read.machine_translated and read.text == EN_GOOD
+        assert "not in Greek" in coach.read_passage("ru-short#1", "el").note
+        asked = len(behaviour.requests)
+        assert coach.translate_in_background().wait(timeout=60) and len(behaviour.requests) == asked  # kept
