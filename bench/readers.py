@@ -177,13 +177,14 @@ def translate(coach: Coach, limit: int | None, rating: Path | None) -> None:
 
 
 def interleaved(passages: list[Any]) -> list[tuple[Any, str]]:
-    """Every (passage, other language) pair, in rounds of one per target language over shuffled passages, so that a
-    run cut short (``--limit``, or the deadline) has as many translations into each language."""
+    """Every (passage, other language) pair, in rounds of one per target language, shortest passages first, so that
+    a run cut short (``--limit``, or the deadline) has as many translations into each language."""
     rng = random.Random(20)
     per_target = {}
     for language in SUPPORTED_LANGUAGES:
         group = [p for p in passages if p.language != language]
         rng.shuffle(group)
+        group.sort(key=lambda p: len(p.text))  # shortest first: on a loaded 2-core machine a long one takes minutes
         per_target[language] = group
     rounds = max(len(group) for group in per_target.values())
     return [

@@ -237,7 +237,8 @@ class Translator:
             reply = invoke_chat(self.chat_model(max_tokens=budget), chat_messages(self.system.render(), prompt))
             model = self.model_name()
         except CoachError as exc:
-            return MachineTranslation(**base, text="", similarity=0.0, error=f"LLM failed: {exc}")
+            seconds = round(time.perf_counter() - started, 2)
+            return MachineTranslation(**base, text="", similarity=0.0, seconds=seconds, error=f"LLM failed: {exc}")
         text = without_wrapping(str(reply.content))
         similarity = self.similarity(passage.text, text) if text else 0.0
         return MachineTranslation(
