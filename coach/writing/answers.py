@@ -81,9 +81,10 @@ class SentencePicker:
         return excerpts
 
     def best_sentences(
-        self, question: Vectors, passages: Sequence[Passage], count: int = EXTRACTIVE_SENTENCES
+        self, question: Vectors, passages: Sequence[Passage], language: str, count: int = EXTRACTIVE_SENTENCES
     ) -> list[tuple[int, str]]:
-        """The ``count`` passages whose best sentence is closest to the question: (their [n], that sentence)."""
+        """The ``count`` passages whose best sentence is closest to the question, those read in ``language`` first:
+        (their [n], that sentence), in [n] order."""
         sentences = {p.id: split_sentences(p.text) or [p.text] for p in passages}
         vectors = self._sentence_vectors([s for group in sentences.values() for s in group])
         best = []
@@ -91,9 +92,9 @@ class SentencePicker:
             group = sentences[passage.id]
             scores = [float(vectors[s].reshape(-1) @ question.reshape(-1)) for s in group]
             top = int(np.argmax(scores))
-            best.append((scores[top], number, " ".join(group[top].split())))
+            best.append((passage.language == language, scores[top], number, " ".join(group[top].split())))
         chosen = sorted(best, reverse=True)[:count]
-        return sorted((number, _cut(text, EXCERPT_CHARS)) for _, number, text in chosen)
+        return sorted((number, _cut(text, EXCERPT_CHARS)) for _, _, number, text in chosen)
 
     def _sentence_vectors(self, sentences: list[str]) -> dict[str, Vectors]:
         with self._lock:
@@ -188,7 +189,7 @@ class Answerer:
             vector = self.vector(question)
             passages = self.read(self.search(question, vector, language)[:PROMPT_PASSAGES], language)
             excerpts = self.picker.excerpts(vector, passages)
-            extractive = extractive_text(self.picker.best_sentences(vector, passages))
+            extractive = extractive_text(self.picker.best_sentences(vector, passages, language))
         yield retrieved_event(passages, clock, excerpts=excerpts, partial_text=extractive)
         usage = Usage()
         prompt = self.prompts.ask.render(
