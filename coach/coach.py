@@ -22,8 +22,10 @@ from coach.knowledge.index import PassageStore
 from coach.knowledge.links import LinkBook
 from coach.knowledge.passages import Document
 from coach.knowledge.phrasebook import Phrasebook
+from coach.knowledge.reading import TranslationJob
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
 from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
+from coach.language import detect_language
 from coach.llm.client import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, SimilarReply
 from coach.parts import Parts
@@ -165,11 +167,11 @@ class Coach:
         return self._library.documents()
 
     def document_history(self, name: str) -> list[DocumentVersion]:
-        """The kept earlier versions of a document, oldest first."""
+        """The kept earlier versions of a document (its id or file name), oldest first."""
         return self._library.history(name)
 
     def audit_log(self, name: str | None = None) -> list[AuditEntry]:
-        """Every change to the knowledge base (or to one document), oldest first."""
+        """Every change to the knowledge base (or to one document, by id or file name), oldest first."""
         return self._library.audit_log(name)
 
     def revert_document(self, name: str, version: int | None = None, *, user: str | None = None) -> IndexReport:
@@ -180,12 +182,37 @@ class Coach:
         """Take a document out of the knowledge folder and the index; it stays in the history."""
         return self._library.remove(name, user=user)
 
-    def search(self, text: str, k: int = 5) -> list[Passage]:
-        """The k guideline passages that matter most for a draft or question, in any language."""
+    def search(self, text: str, k: int = 5, *, reader_first: bool = False) -> list[Passage]:
+        """The k guideline passages that matter most for a draft or question, in any language.
+
+        ``reader_first`` lists the passages in the text's own language first (as the page shows them).
+        """
         query = check_text(text, "query", self.settings.max_input_chars)
         check_k(k)
         self.ensure_index()
-        return self.retriever.search(query, k)
+        return self.retriever.search(query, k, language=detect_language(query) if reader_first else None)
+
+    def read_passage(self, passage_id: str, language: str, *, wait: bool = False) -> Passage:
+        """A passage in ``language``: the original (same language), a trainer's translation, else a checked machine
+        translation; one not made yet, or failing its checks, is the original with a ``note`` (``wait``: make it now).
+        """
+        return self._parts.read_passage(passage_id, language, wait=wait)
+
+    def read_passages(self, passages: list[Passage], language: str) -> list[Passage]:
+        """Passages already found, each in ``language`` as ``read_passage`` reads it, never waiting (for pages)."""
+        return self._parts.reader.read_all(passages, language)
+
+    def translate_passage(self, passage_id: str, language: str, text: str, *, user: str | None = None) -> Passage:
+        """Keep a trainer's translation of a passage (it replaces the machine's; audit-logged)."""
+        return self._parts.translate(passage_id, language, text, user)
+
+    def translated_coverage(self) -> dict[str, dict[str, int]]:
+        """Per rubric criterion and language: linked passages readable there only through a checked translation."""
+        return self._parts.translated_coverage()
+
+    def translate_in_background(self) -> TranslationJob:
+        """Machine-translate every passage into the other languages in a background thread (made ones are kept)."""
+        return self._parts.translate_all()
 
     def prepare(self, texts: list[str]) -> None:
         """Embed many drafts in one batch so their critiques skip that step (used by batch evaluation)."""

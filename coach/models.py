@@ -17,6 +17,16 @@ class Passage(BaseModel):
     language: str = Field(description="ISO 639-1 code of the passage's language.")
     text: str = Field(description="The passage, verbatim from the guideline.")
     score: float = Field(default=0.0, description="Relevance to the query (higher is better).")
+    machine_translated: bool = Field(default=False, description="The text is a checked machine translation.")
+    translated_by: str = Field(default="", description="Who translated the text: a trainer's name, or empty.")
+    original_language: str | None = Field(default=None, description="The original's language, when translated.")
+    original_text: str | None = Field(default=None, description="The original text, when translated.")
+    note: str = Field(default="", description="Why the text is not in the language asked for, when it is not.")
+
+    @property
+    def translated(self) -> bool:
+        """Whether the text is a translation (by a trainer or the machine), the original beside it."""
+        return self.original_text is not None
 
     def excerpt(self, limit: int) -> str:
         """The text on one line, cut at a word after at most ``limit`` characters (for prompts)."""
@@ -213,6 +223,12 @@ class Answer(RunRecord):
     citations: list[Citation] = Field(default_factory=list)
     excerpts: dict[str, str] = Field(
         default_factory=dict, description="Passage id -> its sentences closest to the question (what the LLM saw)."
+    )
+    extractive: str = Field(
+        default="", description="The passages' best sentences, in the question's language where read so, with [n]."
+    )
+    synthesis: str = Field(
+        default="", description="The model's short answer after them; empty when it kept to another language."
     )
 
 

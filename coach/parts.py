@@ -20,9 +20,11 @@ from coach.knowledge.link_suggestions import CriterionSuggester
 from coach.knowledge.links import LINKS_FILE, LinkBook, Links, Suggestion
 from coach.knowledge.passages import PassageRecord
 from coach.knowledge.phrasebook import Phrasebook, load_phrasebook
+from coach.knowledge.reading import PassageReader, TranslationJob
 from coach.knowledge.replies import REPLIES_FILE, ReplyBook
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
-from coach.knowledge.versions import VersionStore
+from coach.knowledge.translations import TRANSLATIONS_FOLDER, TrainerTranslations, TranslationCache, Translator
+from coach.knowledge.versions import AuditEntry, VersionStore, default_user
 from coach.language import SUPPORTED_LANGUAGES
 from coach.llm.client import LLMProvider
 from coach.models import Passage
@@ -66,6 +68,53 @@ class Parts:
         self._adapter: Adapter | None = None
         self._known_vectors: dict[str, Any] | None = None
         self.links.suggester = self._suggest
+        self.reader = PassageReader(
+            lookup=lambda ids: self.store.get(ids),
+            cache=TranslationCache(settings.data_dir / TRANSLATIONS_FOLDER),
+            trainers=TrainerTranslations(settings.knowledge_dir / TRANSLATIONS_FOLDER),
+            translator=self._translator,
+        )
+        self._translator_made: Translator | None = None
+
+    def _translator(self) -> Translator:
+        """The machine translator (its LLM starts on the first translation)."""
+        with self.lock:
+            if self._translator_made is None:
+                self._translator_made = Translator.load(
+                    lambda **options: self.llm.chat_model(**options),
+                    lambda: self.llm.endpoint().model,
+                    self.embedder,
+                    self.settings.prompts_dir,
+                )
+            return self._translator_made
+
+    def read_passage(self, passage_id: str, language: str, *, wait: bool = False) -> Passage:
+        """A passage by id in ``language`` (see ``PassageReader.read``)."""
+        self.library.ensure_index()
+        return self.reader.read(self.reader.passage(passage_id), language, wait=wait)
+
+    def translate(self, passage_id: str, language: str, text: str, user: str | None) -> Passage:
+        """Keep a trainer's translation of a passage (audit-logged); returns the passage as now read."""
+        passage = self.reader.passage(passage_id)
+        entry_user = user or default_user()
+        with self.versions.lock:
+            before, after = self.reader.trainers.put(passage, language, text, entry_user)
+            name = f"{TRANSLATIONS_FOLDER}/{passage.document}.yaml"
+            detail = f"{passage_id} -> {language}"
+            self.versions.record(AuditEntry.now(entry_user, "translated", name, before, after, detail=detail))
+        return self.reader.read(passage, language)
+
+    def translated_coverage(self) -> dict[str, dict[str, int]]:
+        """Per criterion and language, the linked passages readable there through a translation."""
+        self.library.ensure_index()
+        links = self.links.read()
+        linked = {cid: links.passages_of(cid) for cid in self.rubric.ids}
+        return self.reader.translated_coverage([c.passage for c in self.store.all_passages()], linked)
+
+    def translate_all(self) -> TranslationJob:
+        """Start the background translation of the whole knowledge base (a ``TranslationJob``)."""
+        self.library.ensure_index()
+        return self.reader.start(lambda: [c.passage for c in self.store.all_passages()])
 
     @property
     def rubric(self) -> Rubric:
@@ -222,7 +271,10 @@ class Parts:
         """The ask pipeline over these parts."""
         return Answerer(
             vector=self.question_vector,
-            search=lambda text, vector: self.retriever.search(text, CRITIQUE_K, vector=vector),
+            search=lambda text, vector, language: self.retriever.search(
+                text, CRITIQUE_K, vector=vector, language=language
+            ),
+            read=self.reader.read_all,
             picker=SentencePicker(self.embedder),
             chat_model=lambda **options: self.llm.chat_model(**options),
             model_name=lambda: self.llm.endpoint().model,

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         description="Mask emails, phones, card and order numbers before text goes to the LLM; restored in results.",
     )
     cache: bool = Field(default=True, description="Cache LLM results on disk under the data dir.")
+    translate: bool = Field(
+        default=True,
+        description="After the app's start-up index, machine-translate passages into the other languages in the "
+        "background (one at a time, kept under the data dir); `coach index --translate` does it in the foreground.",
+    )
     users_file: Path | None = Field(
         default=None,
         description="Who may sign in to the web page, with hashed passwords and roles (`coach users add`); "

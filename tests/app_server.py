@@ -60,6 +60,7 @@ def app_settings(root: Path, url: str) -> Settings:
         llm_max_retries=0,
         llm_timeout_s=10,
         cache=False,
+        translate=False,  # a test makes the translations it needs
     )
 
 

@@ -19,7 +19,7 @@ from coach import Coach
 from coach.knowledge.embeddings import Embedder
 from tests.app_server import CUSTOMER, RUDE_DRAFT, prepared_root, running_app
 from tests.conftest import ROOT
-from tests.fake_openai import Behaviour
+from tests.fake_openai import Behaviour, last_user_text
 
 pytestmark = pytest.mark.browser
 
@@ -37,13 +37,18 @@ LLM_WAIT_MS = 60_000  # the fake LLM answers at once; the rest is the real embed
 
 
 @pytest.fixture(scope="module")
-def served(
+def served_coach(
     tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, indexed_coach: Coach
-) -> Iterator[tuple[str, Behaviour]]:
-    """The app over a copy of the knowledge base, with the fake OpenAI server as its LLM."""
+) -> Iterator[tuple[str, Behaviour, Coach]]:
+    """The app over a copy of the knowledge base, with the fake OpenAI server as its LLM; and the app's Coach."""
     root = prepared_root(indexed_coach, tmp_path_factory.mktemp("app-browser") / "root")
-    with running_app(root, embedder) as (url, _, behaviour):
-        yield url, behaviour
+    with running_app(root, embedder) as (url, coach, behaviour):
+        yield url, behaviour, coach
+
+
+@pytest.fixture(scope="module")
+def served(served_coach: tuple[str, Behaviour, Coach]) -> tuple[str, Behaviour]:
+    return served_coach[0], served_coach[1]
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +198,40 @@ def test_batch_scores_a_csv_and_offers_the_results(page, tmp_path: Path) -> None
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     assert "r1" in saved.read_text(encoding="utf-8")
+
+
+MN_EMPATHY = "mn-complaints-7-tips#8"  # cited for acknowledgement_empathy by the rude English draft
+MN_EMPATHY_EN = (
+    "Take every complaint seriously. What seems trivial to you may seem very big in the customer's mind. "
+    "Treat every complaint as a serious opportunity that must not be ignored."
+)
+
+
+def test_an_english_drafts_citation_reads_in_english_marked_as_a_machine_translation(
+    page, served_coach: tuple[str, Behaviour, Coach]
+) -> None:
+    """Fake OpenAI server as the translator: the Mongolian passage is translated (through read_passage, checked
+    and cached) before the critique; the page shows it in English, marked, with the Mongolian original one click
+    away. Passages not translated yet show their original at once, with a note."""
+    _, behaviour, coach = served_coach
+    original_respond = behaviour.respond
+    behaviour.respond = lambda request: (
+        MN_EMPATHY_EN if "English translation:" in last_user_text(request) else original_respond(request)
+    )
+    try:
+        read = coach.read_passage(MN_EMPATHY, "en", wait=True)
+    finally:
+        behaviour.respond = original_respond
+    assert read.machine_translated and read.text == MN_EMPATHY_EN, read.note
+    page.locator("#customer textarea").fill(CUSTOMER)
+    page.locator("#draft textarea").fill(RUDE_DRAFT)
+    page.locator("#critique-button").click()
+    page.locator("#status", has_text="critique ready").wait_for()
+    cited = page.locator("#issues details", has=page.locator("code", has_text=MN_EMPATHY)).first
+    assert "machine translation" in cited.locator("summary").first.inner_text()
+    cited.locator("summary").first.click()
+    assert "Take every complaint seriously" in cited.locator("blockquote[lang=en]").first.inner_text()
+    original = cited.locator("details.original")
+    original.locator("summary").click()
+    assert "Гомдол бүрийг" in original.locator("blockquote[lang=mn]").inner_text()
+    assert page.locator("#issues .translation-note", has_text="not made yet").count() >= 1

@@ -7,6 +7,7 @@ grounding, repair, fallbacks, errors. The real embedded model is exercised in te
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -333,7 +334,9 @@ def test_ask_cites_only_the_passages_it_was_given(indexed_coach: Coach, embedder
     url, behaviour = fake_llm
     behaviour.content = "Acknowledge the customer's feelings first [1], then offer a solution [2][9]."
     answer = make_coach(indexed_coach, embedder, url).ask("How should I answer an angry customer?")
-    assert [c.marker for c in answer.citations] == [1, 2]
+    assert answer.synthesis == "Acknowledge the customer's feelings first [1], then offer a solution [2]."
+    extracted = {int(n) for n in re.findall(r"\[(\d)\]", answer.extractive)}
+    assert [c.marker for c in answer.citations] == sorted(extracted | {1, 2})
     assert answer.citations[0].passage == answer.passages[0]
     assert "[9]" not in answer.text and answer.grounding.citations_dropped == 1
     assert behaviour.requests[-1]["stream"] is True

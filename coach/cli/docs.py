@@ -10,6 +10,8 @@ from coach.cli.common import EXIT_ERROR, Subcommands, open_coach, read_bytes
 from coach.coach import Coach
 from coach.knowledge.diff import NewVersionError
 
+NAME_HELP = "the document's id (as search and citations show it, e.g. en-refunds) or its file name (en-refunds.md)"
+
 
 def register(commands: Subcommands) -> None:
     """Add ``docs list|history|add|revert|remove``."""
@@ -18,15 +20,15 @@ def register(commands: Subcommands) -> None:
     actions = docs.add_subparsers(dest="docs_command", required=True, metavar="ACTION")
     actions.add_parser("list", help="the documents now, with their number of kept versions")
     history = actions.add_parser("history", help="the kept versions of a document and its audit log")
-    history.add_argument("name", help="file name in the knowledge folder, e.g. en-refunds.md")
+    history.add_argument("name", help=NAME_HELP)
     add = actions.add_parser("add", help="add a document; an existing name shows the change unless --replace")
     add.add_argument("file")
     add.add_argument("--replace", action="store_true", help="confirm a new version (the old one is kept)")
     revert = actions.add_parser("revert", help="bring back a kept version (default: the previous one)")
-    revert.add_argument("name")
+    revert.add_argument("name", help=NAME_HELP)
     revert.add_argument("version", nargs="?", type=int, default=None)
     remove = actions.add_parser("remove", help="remove a document (it stays in the history)")
-    remove.add_argument("name")
+    remove.add_argument("name", help=NAME_HELP)
     for action in (add, revert, remove):
         action.add_argument("--user", default=None, help="who makes the change, for the audit log (default: OS user)")
 

@@ -33,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
             draft = sys.stdin.read() if args.file == "-" else read_draft(args.file)
             call = coach.critique if args.command == "critique" else coach.rewrite
             result = call(draft, args.customer)
+        if not isinstance(result, Answer):  # an answer's passages are read in its language already
+            result = result.model_copy(update={"passages": coach.read_passages(result.passages, result.language)})
     finally:
         coach.close()
     print(result.model_dump_json(indent=2) if args.json else render_text(result))

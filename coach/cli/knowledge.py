@@ -13,6 +13,9 @@ from coach.models import Passage
 def register(commands: Subcommands) -> None:
     """Add ``index`` and ``search``."""
     index = commands.add_parser("index", help="(re)build the knowledge-base index; only changed documents cost time")
+    index.add_argument(
+        "--translate", action="store_true", help="then machine-translate the passages into the other languages (slow)"
+    )
     index.set_defaults(run=run_index)
     search = commands.add_parser("search", help="find the guideline passages that matter for a text")
     search.add_argument("text", help="draft or question; '-' reads standard input")
@@ -22,7 +25,17 @@ def register(commands: Subcommands) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    print(open_coach().index().summary())
+    coach = open_coach()
+    print(coach.index().summary())
+    if args.translate:
+        job = coach.translate_in_background()
+        try:
+            for done in job:
+                print(f"\rtranslations: {done}/{job.total} made ({job.failed} refused)", end="", flush=True)
+        finally:
+            job.stop()
+            coach.close()
+        print(f"\rtranslations: {job.done}/{job.total} made ({job.failed} refused by their checks)")
     return 0
 
 

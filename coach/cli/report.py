@@ -10,6 +10,16 @@ def _cited(ids: list[str], passages: list[Passage]) -> str:
     return "; ".join(f"{pid} ({by_id[pid].title})" if pid in by_id else pid for pid in ids)
 
 
+def passage_line(passage: Passage, limit: int = 300) -> str:
+    """A passage on one line as read (``read_passage``): a translation marked as one, or why it is the original."""
+    if passage.original_text is not None:
+        who = "machine translation" if passage.machine_translated else f"translated by {passage.translated_by}"
+        mark = f" [{who} from {passage.original_language}]"
+    else:
+        mark = f" [{passage.note}]" if passage.note else ""
+    return f"{passage.id} ({passage.title}, {passage.language}){mark}: {' '.join(passage.text.split())[:limit]}"
+
+
 def critique_text(critique: Critique) -> str:
     """Scores at a glance, then each issue with its quote, advice and citations."""
     lines = [
@@ -29,6 +39,8 @@ def critique_text(critique: Critique) -> str:
             lines.append(f"   → {issue.suggestion}")
         if issue.passage_ids:
             lines.append(f"   cites: {_cited(issue.passage_ids, critique.passages)}")
+            by_id = {p.id: p for p in critique.passages}
+            lines += [f"     - {passage_line(by_id[pid], 200)}" for pid in issue.passage_ids if pid in by_id]
     if critique.tips:
         lines.append("\ntips (not issues):")
         lines += [f"  ~ {tip.name or tip.criterion}: {tip.suggestion or tip.explanation}" for tip in critique.tips]
@@ -54,7 +66,7 @@ def answer_text(answer: Answer) -> str:
     lines = [answer.text, ""]
     for citation in answer.citations:
         passage = citation.passage
-        lines.append(f"[{citation.marker}] {passage.id} ({passage.title}): {' '.join(passage.text.split())[:300]}")
+        lines.append(f"[{citation.marker}] {passage_line(passage)}")
     return "\n".join(lines)
 
 

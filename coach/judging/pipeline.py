@@ -40,7 +40,7 @@ from coach.progress import Clock, Partial, while_running
 from coach.prompts import PromptTemplate, Rubric, WhyTemplates, load_prompt
 from coach.settings import Settings
 
-RankPassages = Callable[[Vectors, Sequence[str]], list[Passage]]
+RankPassages = Callable[[Vectors, Sequence[str], str | None], list[Passage]]
 LinkedPassages = Callable[[str], Sequence[str]]  # criterion id -> the passages linked to it now
 Retrieve = Callable[[str, Clock], tuple[Any, list[Passage]]]
 
@@ -127,9 +127,11 @@ class LearnedCritic:
             )
         return judgements, sentences, CaseVectors(vector, sentence_vectors, customer_vector)
 
-    def citations(self, vector: Vectors, flagged: Sequence[str]) -> dict[str, list[Passage]]:
-        """Per flagged criterion, its linked passages closest to the draft."""
-        return {cid: self._rank(vector, self._linked(cid))[:MAX_CITED] for cid in flagged}
+    def citations(
+        self, vector: Vectors, flagged: Sequence[str], language: str | None = None
+    ) -> dict[str, list[Passage]]:
+        """Per flagged criterion, its linked passages in the draft's language first, then the closest others."""
+        return {cid: self._rank(vector, self._linked(cid), language)[:MAX_CITED] for cid in flagged}
 
     def critique(
         self, draft: str, customer_message: str | None, language: str, vector: Vectors, retrieved: list[Passage]
@@ -137,7 +139,7 @@ class LearnedCritic:
         """Scores, issues and strengths; the passages are the dense hits plus every cited curated passage."""
         judgements, sentences, case = self.judge(draft, vector, customer_message)
         ignored = len(draft_sentences(draft)) - len(sentences)
-        cited = self.citations(vector, [cid for cid, j in judgements.items() if j.flagged or j.tip])
+        cited = self.citations(vector, [cid for cid, j in judgements.items() if j.flagged or j.tip], language)
         passages = list(retrieved)
         have = {p.id for p in passages}
         for ranked in cited.values():

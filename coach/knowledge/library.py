@@ -219,17 +219,37 @@ class DocumentLibrary:
             )
         return infos
 
+    def file_name(self, name: str) -> str:
+        """A document's file name from its file name or its id (what search and citations show).
+
+        An id is looked up among the documents now (their front matter may name another id than the file), then
+        among the file names of kept versions (a removed document keeps its history under its file name).
+        """
+        if Path(name).suffix.lower() in DOCUMENT_SUFFIXES:
+            return check_name(name)
+        for doc in self.load()[0]:
+            if doc.id == name and doc.path is not None:
+                return doc.path.name
+        for suffix in DOCUMENT_SUFFIXES:
+            candidate = f"{name}{suffix}"
+            if self.versions.history(check_name(candidate)):
+                return candidate
+        raise InputError(
+            f"{name!r} is neither a document's id nor its file name (e.g. en-refunds or en-refunds.md)", field="name"
+        )
+
     def history(self, name: str) -> list[DocumentVersion]:
-        """The kept earlier versions of a document, oldest first."""
-        return self.versions.history(check_name(name))
+        """The kept earlier versions of a document (by id or file name), oldest first."""
+        return self.versions.history(self.file_name(name))
 
     def audit_log(self, name: str | None = None) -> list[AuditEntry]:
-        """Every change to the knowledge base (or to one document), oldest first."""
-        return self.versions.audit(check_name(name) if name is not None else None)
+        """Every change to the knowledge base (or to one document, by id or file name), oldest first."""
+        return self.versions.audit(self.file_name(name) if name is not None else None)
 
     def revert(self, name: str, version: int | None = None, *, user: str | None = None) -> IndexReport:
         """Bring back a kept version (default: the newest that differs from the document now); re-index."""
-        target = self.settings.knowledge_dir / check_name(name)
+        name = self.file_name(name)
+        target = self.settings.knowledge_dir / name
         with self.versions.lock:
             current = target.read_bytes() if target.is_file() else None
             if version is not None:
@@ -248,7 +268,8 @@ class DocumentLibrary:
 
     def remove(self, name: str, *, user: str | None = None) -> IndexReport:
         """Take a document out of the knowledge folder and the index; it stays in the history."""
-        target = self.settings.knowledge_dir / check_name(name)
+        name = self.file_name(name)
+        target = self.settings.knowledge_dir / name
         with self.versions.lock:
             if not target.is_file():
                 raise InputError(f"there is no document {name} in {self.settings.knowledge_dir}", field="name")

@@ -97,10 +97,13 @@ class Retriever:
                 self._vectors.pop(next(iter(self._vectors)))
         return normalized
 
-    def search(self, text: str, k: int = 5, *, vector: Vectors | None = None) -> list[Passage]:
+    def search(
+        self, text: str, k: int = 5, *, vector: Vectors | None = None, language: str | None = None
+    ) -> list[Passage]:
         """The k passages that best cover the text, best first, each with its fused score.
 
-        ``vector`` is the text's own ``text_vector`` when the caller has it already.
+        ``vector`` is the text's own ``text_vector`` when the caller has it already; with ``language``, the k
+        found are listed with that language's passages first (``reader_first``).
         """
         segments = query_segments(text) if self.config.per_sentence else []
         if len(segments) < 2:
@@ -123,16 +126,32 @@ class Retriever:
         chosen = select_diverse(
             passages, matrix, passage_scores, k, self.config.mmr_lambda, self.config.per_document_cap
         )
-        return [passages[i].passage.model_copy(update={"score": round(float(passage_scores[i]), 4)}) for i in chosen]
+        found = [passages[i].passage.model_copy(update={"score": round(float(passage_scores[i]), 4)}) for i in chosen]
+        return reader_first(found, language)
 
-    def rank(self, vector: Vectors, ids: Sequence[str]) -> list[Passage]:
-        """Passages by id, scored by their own vector's similarity to the query vector, best first."""
+    def rank(self, vector: Vectors, ids: Sequence[str], language: str | None = None) -> list[Passage]:
+        """Passages by id, scored by their own vector's similarity to the query vector, best first.
+
+        With ``language``, that language's passages come first (``reader_first``), each group best first.
+        """
         found = self._store.passages_with_vectors(ids)
         if not found:
             return []
         scores = np.stack([c.vector for c in found]) @ vector.reshape(-1)
         ranked = sorted(zip(found, scores, strict=True), key=lambda pair: -float(pair[1]))
-        return [c.passage.model_copy(update={"score": round(float(score), 4)}) for c, score in ranked]
+        scored = [c.passage.model_copy(update={"score": round(float(score), 4)}) for c, score in ranked]
+        return reader_first(scored, language)
+
+
+def reader_first(passages: Sequence[Passage], language: str | None) -> list[Passage]:
+    """The passages in the reader's language first, then the others, each group in its given (closeness) order.
+
+    No English guideline ships, so an English reader keeps the order as it is; a Russian one reads the Russian
+    passages before the closest Kazakh, Mongolian or Greek ones.
+    """
+    if not language:
+        return list(passages)
+    return sorted(passages, key=lambda p: p.language != language)
 
 
 def text_vectors(embedder: Embedder, texts: Sequence[str]) -> Vectors:

@@ -52,6 +52,7 @@ Action = Literal[
     "unlinked",  # links.yaml: a link (or an orphaned one) taken away
     "rejected-link",  # links.yaml: a suggested criterion rejected for a passage
     "links-followed",  # links.yaml: links moved with their passages to a document's new version
+    "translated",  # translations/<document id>.yaml: a trainer's translation of a passage
 ]
 LINK_ACTIONS = frozenset({"linked", "unlinked", "rejected-link", "links-followed"})
 

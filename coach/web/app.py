@@ -45,6 +45,8 @@ CSS = """
 #scores td:nth-child(2) { white-space: nowrap; }
 .severity { border-radius: 4px; padding: 0 6px; font-size: 0.8rem; font-weight: 600; vertical-align: middle; }
 .severity-high { background: #f87171; } .severity-medium { background: #fb923c; } .severity-low { background: #facc15; }
+.translation-mark { border-radius: 4px; padding: 0 6px; font-size: 0.75rem; background: #e0e7ff; color: #3730a3; }
+.translation-note { color: #6b7280; }
 """
 
 

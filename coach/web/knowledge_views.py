@@ -46,7 +46,7 @@ def panel(coach: Coach) -> tuple[Any, ...]:
     """Documents, coverage, link check, passages with their criteria, audit log: the trainers' whole view."""
     report = coach.links.check()
     names = {c.id: c.name.get("en") for c in coach.rubric.criteria}
-    headers, coverage = render_knowledge.coverage_rows(report, names)
+    headers, coverage = render_knowledge.coverage_rows(report, names, coach.translated_coverage())
     passages = render_knowledge.passage_rows(coach.links.passages(), coach.links.read(), coach.links.suggestions())
     return (
         pd.DataFrame(render_knowledge.document_rows(coach.documents()), columns=render_knowledge.DOCUMENT_HEADERS),

@@ -95,16 +95,31 @@ def scores_markdown(critique: Critique) -> str:
 
 
 def passage_block(passage: Passage, number: int | str | None = None, *, open_: bool = False) -> str:
-    """One guideline passage, expandable: title and section as the summary, its text in its own language."""
+    """One guideline passage, expandable: title and section as the summary, its text as read (``read_passage``).
+
+    A translation is marked as one (a machine's, or the trainer's who made it), with the original one click away;
+    a passage shown in its own language because no checked translation exists yet says so.
+    """
     prefix = f"[{number}] " if number is not None else ""
     section = f" › {escape(passage.section)}" if passage.section else ""
-    text = passage.text if len(passage.text) <= PASSAGE_PREVIEW_CHARS else passage.text[:PASSAGE_PREVIEW_CHARS] + "…"
     summary = f"{prefix}<b>{escape(passage.title)}</b>{section} <code>{html.escape(passage.id)}</code>"
-    body = escape(text).replace("\n", "<br>")
-    return (
-        f"<details{' open' if open_ else ''}><summary>{summary}</summary>"
-        f'<blockquote lang="{html.escape(passage.language)}">{body}</blockquote></details>'
-    )
+    body = f'<blockquote lang="{html.escape(passage.language)}">{_preview(passage.text)}</blockquote>'
+    if passage.original_text is not None:
+        who = "machine translation" if passage.machine_translated else f"translated by {passage.translated_by}"
+        original = html.escape(passage.original_language or "")
+        summary += f' <span class="translation-mark">{escape(who)}</span>'
+        body += (
+            f'<details class="original"><summary>original ({original})</summary>'
+            f'<blockquote lang="{original}">{_preview(passage.original_text)}</blockquote></details>'
+        )
+    elif passage.note:
+        body += f'<p class="translation-note"><small>{escape(passage.note)}</small></p>'
+    return f"<details{' open' if open_ else ''}><summary>{summary}</summary>{body}</details>"
+
+
+def _preview(text: str) -> str:
+    cut = text if len(text) <= PASSAGE_PREVIEW_CHARS else text[:PASSAGE_PREVIEW_CHARS] + "…"
+    return escape(cut).replace("\n", "<br>")
 
 
 def cited_passages(ids: Iterable[str], passages: Sequence[Passage]) -> list[Passage]:

@@ -80,12 +80,27 @@ def audit_rows(entries: Sequence[AuditEntry], limit: int = 50) -> list[list[str]
     ]
 
 
-def coverage_rows(report: LinkReport, names: Mapping[str, str]) -> tuple[list[str], list[list[str]]]:
-    """Criteria × languages: how many passages state each criterion in each language; gaps marked."""
-    headers = ["criterion", *report.languages]
+def coverage_rows(
+    report: LinkReport, names: Mapping[str, str], translated: Mapping[str, Mapping[str, int]] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """Criteria × languages: how many passages state each criterion in each language; gaps marked.
+
+    With ``translated`` (criterion -> language -> linked passages readable there through a translation), a cell
+    also says how many translations it has, and languages with translations only (English) get a column: a gap in
+    the originals stays marked as one.
+    """
+    translated = translated or {}
+    extra = sorted({lang for row in translated.values() for lang, n in row.items() if n} - set(report.languages))
+    languages = [*report.languages, *extra]
+    headers = ["criterion", *languages]
     rows = []
     for criterion, counts in report.coverage.items():
-        cells = [str(counts[lang]) if counts.get(lang) else GAP for lang in report.languages]
+        cells = []
+        for lang in languages:
+            cell = str(counts[lang]) if counts.get(lang) else GAP
+            if translated.get(criterion, {}).get(lang):
+                cell += f" (+{translated[criterion][lang]} translated)"
+            cells.append(cell)
         rows.append([f"{names.get(criterion, criterion)} ({criterion})", *cells])
     return headers, rows
 

@@ -60,6 +60,8 @@ def serve(
     coach.search("warm-up", k=1)  # loads the embedding model before the first user waits on it
     warmup = Warmup(coach)
     warmup.thread.start()
+    if coach.settings.translate:
+        coach.translate_in_background()  # the page never waits: a missing translation shows the original
     notice = OPEN_NOTICE if open_page and not login else ""
     app = build_app(coach, warmup, roles=users.role_of if login else None, notice=notice)
     app.queue(default_concurrency_limit=SEARCH_CONCURRENCY)

@@ -47,7 +47,9 @@ def critique_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any
                     yield (render.progress_markdown(event), render.passages_markdown(event.passages), passages,
                            *_empty_critique())  # fmt: skip
                     continue
-                critique = event.result
+                critique = event.result.model_copy(
+                    update={"passages": coach.read_passages(event.result.passages, event.result.language)}
+                )
                 segments, colours = render.highlight_draft(draft, critique)
                 shown = (
                     render.progress_markdown(event),
@@ -105,6 +107,7 @@ def rewrite_view(coach: Coach, customer: str, draft: str) -> Iterator[tuple[Any,
                     yield (render.progress_markdown(event, "rewrite"), render.passages_markdown(event.passages),
                            gr.Column(visible=True), "", event.partial_text, None, "")  # fmt: skip
                     continue
+                result = result.model_copy(update={"passages": coach.read_passages(result.passages, result.language)})
                 yield (
                     render.progress_markdown(event, "rewrite"),
                     render.passages_markdown(result.passages),
@@ -141,7 +144,7 @@ def ask_view(coach: Coach, question: str) -> Iterator[tuple[str, str, str, str]]
 def search_view(coach: Coach, text: str, k: float) -> tuple[str, list[list[object]]]:
     """Passages for a draft or question, with ids, documents and scores."""
     try:
-        passages = coach.search(text, k=int(k))
+        passages = coach.search(text, k=int(k), reader_first=True)
     except CoachError as exc:
         return render.error_markdown(str(exc)), []
     return f"{len(passages)} passages", render.search_rows(passages)

@@ -1,9 +1,11 @@
-"""Trainers' answers: the passages' most relevant sentences at once, then a short streamed answer citing them.
+"""Trainers' answers, in the question's language: the passages' best sentences at once, then a short synthesis.
 
 A 1.5B model given five 500-character passages took 55 s and opened with "[4] The passage provides a
-clear guideline…" instead of answering (issue 14). So the prompt holds only the best sentences of the top
-passages (found by the embedder, shown to the reader before any LLM text) and asks for the answer itself
-first: yes, no, or how. ``[n]`` markers are then checked against the passages given.
+clear guideline…" instead of answering (issue 14). So the answer starts extractive: the passages are read in the
+question's language (``read_passage``: the original, a trainer's or a checked machine translation), and their best
+2–3 sentences, each with its ``[n]``, are the answer's first text, before any LLM call. The model then writes a
+short synthesis from those sentences; it must be in the question's language: retried once, then dropped (issue 20),
+leaving the extractive answer. ``[n]`` markers are checked against the passages given.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 PROMPT_PASSAGES = 4
 EXCERPT_CHARS = 240  # the best one or two sentences of a passage
 ANSWER_TOKENS = 220  # about five short sentences in Russian; Greek is cut back to its last whole sentence
+EXTRACTIVE_SENTENCES = 3  # the best sentence of each of the (at most) three closest passages
 _SENTENCE_CACHE = 4096
 
 ChatModels = Callable[..., Any]
@@ -77,6 +80,22 @@ class SentencePicker:
             excerpts[passage.id] = excerpt if len(excerpt) <= limit else _cut(excerpt, limit)
         return excerpts
 
+    def best_sentences(
+        self, question: Vectors, passages: Sequence[Passage], language: str, count: int = EXTRACTIVE_SENTENCES
+    ) -> list[tuple[int, str]]:
+        """The ``count`` passages whose best sentence is closest to the question, those read in ``language`` first:
+        (their [n], that sentence), in [n] order."""
+        sentences = {p.id: split_sentences(p.text) or [p.text] for p in passages}
+        vectors = self._sentence_vectors([s for group in sentences.values() for s in group])
+        best = []
+        for number, passage in enumerate(passages, 1):
+            group = sentences[passage.id]
+            scores = [float(vectors[s].reshape(-1) @ question.reshape(-1)) for s in group]
+            top = int(np.argmax(scores))
+            best.append((passage.language == language, scores[top], number, " ".join(group[top].split())))
+        chosen = sorted(best, reverse=True)[:count]
+        return sorted((number, _cut(text, EXCERPT_CHARS)) for _, _, number, text in chosen)
+
     def _sentence_vectors(self, sentences: list[str]) -> dict[str, Vectors]:
         with self._lock:
             todo = list(dict.fromkeys(s for s in sentences if s not in self._vectors))
@@ -99,11 +118,29 @@ def numbered_excerpts(passages: Sequence[Passage], excerpts: dict[str, str]) -> 
     return "\n".join(f"[{n}] {excerpts.get(p.id) or p.excerpt(EXCERPT_CHARS)}" for n, p in enumerate(passages, 1))
 
 
+def extractive_text(sentences: Sequence[tuple[int, str]]) -> str:
+    """The best sentences as the answer's first text, each followed by its passage's [n]."""
+    return " ".join(f"{sentence} [{number}]" for number, sentence in sentences)
+
+
+def joined(extractive: str, synthesis: str) -> str:
+    """The extractive sentences, then the synthesis as its own paragraph."""
+    return f"{extractive}\n\n{synthesis}".strip()
+
+
 def build_answer(
-    question: str, text: str, language: str, passages: Sequence[Passage], excerpts: dict[str, str] | None = None
+    question: str,
+    text: str,
+    language: str,
+    passages: Sequence[Passage],
+    excerpts: dict[str, str] | None = None,
+    extractive: str = "",
 ) -> Answer:
-    """The answer with markers that point nowhere removed (and counted), and one citation per marker used."""
+    """The answer (extractive sentences, then the synthesis ``text``) with markers that point nowhere removed (and
+    counted), and one citation per marker used; a synthesis in another language than the question's is dropped."""
     grounding = Grounding(language_ok=language_matches(text, language))
+    if not grounding.language_ok and extractive:
+        text = ""
     used: list[int] = []
 
     def keep(match: re.Match[str]) -> str:
@@ -115,11 +152,14 @@ def build_answer(
         grounding.citations_dropped += 1
         return ""
 
-    cleaned = _MARKER.sub(keep, text).strip()
+    synthesis = _MARKER.sub(keep, text).strip()
+    cleaned = _MARKER.sub(keep, joined(extractive, synthesis))
     citations = [Citation(marker=n, passage=passages[n - 1]) for n in sorted(used)]
     return Answer(
         question=question,
         text=cleaned,
+        extractive=extractive,
+        synthesis=synthesis,
         language=language,
         citations=citations,
         passages=list(passages),
@@ -133,22 +173,25 @@ class Answerer:
     """The ask pipeline: retrieval and the best sentences at once, then the streamed answer, then checks."""
 
     vector: Callable[[str], Vectors]
-    search: Callable[[str, Vectors], list[Passage]]
+    search: Callable[[str, Vectors, str], list[Passage]]  # the question's language first
+    read: Callable[[list[Passage], str], list[Passage]]  # passages in a language, never waiting (read_passage)
     picker: SentencePicker
     chat_model: ChatModels
     model_name: Callable[[], str]
     prompts: AskPrompts
 
     def stream(self, question: str) -> Iterator[Progress]:
-        """``retrieved`` (passages and their best sentences), ``llm`` events as the answer grows, ``done``."""
+        """``retrieved`` (passages as read, their best sentences and the extractive answer), ``llm`` events as the
+        synthesis grows, ``done``."""
         clock = Clock()
+        language = detect_language(question)
         with clock.stage("retrieval"):
             vector = self.vector(question)
-            passages = self.search(question, vector)[:PROMPT_PASSAGES]
+            passages = self.read(self.search(question, vector, language)[:PROMPT_PASSAGES], language)
             excerpts = self.picker.excerpts(vector, passages)
-        yield retrieved_event(passages, clock, excerpts=excerpts)
+            extractive = extractive_text(self.picker.best_sentences(vector, passages, language))
+        yield retrieved_event(passages, clock, excerpts=excerpts, partial_text=extractive)
         usage = Usage()
-        language = detect_language(question)
         prompt = self.prompts.ask.render(
             passages=numbered_excerpts(passages, excerpts), question=question, language_name=language_name(language)
         )
@@ -157,22 +200,23 @@ class Answerer:
         text = ""
         for attempt in range(2):
             messages = chat_messages(self.prompts.system.render(), *turns)
-            reply = yield from self._written(chat, messages, passages, clock, attempt)
+            reply = yield from self._written(chat, messages, passages, clock, attempt, extractive)
             usage.add(reply.usage)
             text = _answer_text(reply)
             if language_matches(text, language) or attempt == 1:
                 break
             usage.repairs += 1
             turns += [reply.text, self.prompts.language.render(language_name=language_name(language))]
-        answer = build_answer(question, text, language, passages, excerpts)
+        answer = build_answer(question, text, language, passages, excerpts, extractive)
         yield done_event(answer, self.model_name(), self.prompts.version, usage, clock)
 
     def _written(
-        self, chat: Any, messages: list[Any], passages: list[Passage], clock: Clock, attempt: int
+        self, chat: Any, messages: list[Any], passages: list[Passage], clock: Clock, attempt: int, extractive: str
     ) -> Generator[Progress, None, Reply]:
         message = "writing the answer" if attempt == 0 else "writing it again in the question's language"
         with clock.stage("llm"):
-            return (yield from stream_reply(chat, messages, clock, passages, message, show=clean_text))
+            show = (lambda text: joined(extractive, clean_text(text))) if attempt == 0 else (lambda _: extractive)
+            return (yield from stream_reply(chat, messages, clock, passages, message, show=show))
 
 
 def _answer_text(reply: Reply) -> str:
