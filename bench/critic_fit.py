@@ -30,7 +30,8 @@ import numpy as np
 from bench.common import HELDOUT, PROMPTS, ROOT, TUNING, bench_settings
 from coach import Coach, Settings
 from coach.judging.critic import MODEL_FILE, CriticModel, FeatureSet
-from coach.judging.training import LabelledDraft, critic_figures, embed, read_labelled, train_critic
+from coach.judging.thresholds import critic_figures
+from coach.judging.training import LabelledDraft, embed, read_labelled, train_critic
 from coach.knowledge.embeddings import Vectors, shared_embedder
 from coach.knowledge.retrieval import text_vectors
 from coach.prompts import load_rubric

@@ -14,6 +14,8 @@ default retriever; then:
 - ceiling 1, oracle routing: the drafts' true rubric criteria, each adding its best-ranked linked passage;
 - ceiling 2, the best constant list: five passages chosen greedily for the whole set, the same for every
   query. It measures how much of recall is label frequency rather than retrieval.
+
+``--limit N``: the first N queries, and 30 N of the notes' phrases as the hubness reference (a smoke run).
 """
 
 from __future__ import annotations
@@ -149,7 +151,8 @@ def main() -> None:
             fused = ranked_by(dense + weight * sparse, records)
             report(f"dense + {weight} x sparse head", fused, queries, principles)
 
-        reference = records.per_passage(model.queries(note_phrases()) @ records.vectors.T)
+        phrases = note_phrases()[: 30 * args.limit] if args.limit else note_phrases()  # --limit: a smoke run
+        reference = records.per_passage(model.queries(phrases) @ records.vectors.T)
         hub = reference.mean(axis=0)
         report(
             "hubness correction (CSLS, weight 0.5)",

@@ -262,22 +262,24 @@ def test_errors_reach_the_page_as_one_readable_line(served) -> None:
 
 
 def test_a_slow_critique_does_not_hold_up_searches(served) -> None:
-    """Uses the fake OpenAI server, slowed to 3 s per request (the suggested sentence after the scores): searches
-    run in their own queue."""
+    """Uses the fake OpenAI server, slowed to 10 s per request (the suggested sentence after the scores): searches
+    run in their own queue, so a search finishes while the critique is still waiting (order, not a clock)."""
     client, _, behaviour = served
-    behaviour.delay_s = 3.0
+    behaviour.delay_s = 10.0
     try:
         critique = client.submit("", "We can't do anything, it's the courier's fault.", api_name="/critique")
+        deadline = time.monotonic() + 60
         while not critique.outputs():  # scores shown: the suggested sentence is being written
+            assert time.monotonic() < deadline, "no scores within 60 s"
             time.sleep(0.1)
-        started = time.perf_counter()
         message, rows = client.predict("refund delayed", 3, api_name="/search")
-        searched = time.perf_counter() - started
-        assert not critique.done(), "the critique was still running during the search"
-        critique.cancel()
+        assert not critique.done(), "the critique was still running when the search finished"
+        while not critique.done():  # let it finish rather than cancel: a cancel is one more request to a busy server
+            assert time.monotonic() < deadline + 60, "the critique did not finish within 60 s of its scores"
+            time.sleep(0.1)
     finally:
         behaviour.delay_s = 0.0
-    assert message == "3 passages" and searched < 5, searched
+    assert message == "3 passages", message
 
 
 def test_rewrite_shows_the_text_its_diff_and_checks(served) -> None:
@@ -288,7 +290,7 @@ def test_rewrite_shows_the_text_its_diff_and_checks(served) -> None:
     assert text == REWRITE_TEXT
     assert warnings.startswith("### ") and "overall" in warnings
     assert any(item["class_or_confidence"] == "added" for item in diff)
-    assert changes == "" or changes.startswith("### What the rewrite fixes")
+    assert changes.startswith("### What the rewrite fixes"), "the calm rewrite fixes the rude draft's tone"
 
 
 def test_bad_uploads_change_nothing_and_say_why(served, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from coach.errors import InputError, PromptError
 from coach.judging.critic import CriticModel, LinearModel, fit_logistic, load_critic_model
-from coach.judging.training import L2, choose_thresholds, fold_of, precision_cut, read_labelled
+from coach.judging.thresholds import choose_thresholds, precision_cut
+from coach.judging.training import L2, fold_of, read_labelled
 from coach.knowledge.embeddings import Embedder
 from coach.knowledge.retrieval import text_vectors
 from coach.prompts import load_rubric

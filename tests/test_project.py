@@ -81,9 +81,20 @@ def test_readme_first_screen_has_the_two_commands_that_ci_runs():
 def test_ci_lints_and_type_checks_before_the_tests():
     lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert "uv sync --frozen --compile-bytecode" in lines, "CI installs from the lock file only"
-    for command in ("uv run ruff check .", "uv run ruff format --check .", "uv run mypy coach"):
+    for command in ("uv run ruff check .", "uv run ruff format --check .", "uv run mypy coach bench"):
         assert command in lines, command
         assert lines.index(command) < lines.index("uv run pytest"), f"{command} runs before the tests"
+
+
+def test_ci_runs_every_bench_on_a_tiny_sample():
+    """A bench is code too: CI runs each one small, so a bench broken by a change fails the build."""
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    benches = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if "def main(" in p.read_text(encoding="utf-8"))
+    assert benches
+    for name in benches:
+        runs = [line for line in lines if line.startswith(f"uv run python -m bench.{name} ")]
+        assert runs, f"bench.{name} is not run by .ci/run"
+        assert any(flag in runs[0] for flag in ("--limit", "--runs 1")), f"bench.{name} runs on a tiny sample"
 
 
 def test_import_loads_no_model_and_no_client():

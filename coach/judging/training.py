@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from coach.errors import InputError
 from coach.judging.critic import CriterionModel, CriticModel, FeatureSet, LinearModel, draft_features, fit_logistic
 from coach.judging.one_thread import one_blas_thread
+from coach.judging.thresholds import critic_figures, held_apart_flags, line_chooser, precision_thresholds
 from coach.knowledge.embeddings import MODEL_NAME, Embedder, Vectors
 from coach.knowledge.passages import sentence_spans
 from coach.knowledge.retrieval import text_vectors
@@ -41,7 +42,6 @@ PRECISION = 0.75  # an issue's line: the lowest cut whose cross-validated precis
 TIP_PRECISION = 0.5  # a tip's line: below the issue's, the lowest cut whose precision reaches this
 FALSE_PER_GOOD = 0.4  # the older budget rule (bench/critic_fit.py compares it): false issues per good draft
 FEATURES: FeatureSet = "draft+sentences+customer"  # +0.09 CV recall over the draft's vector alone
-BAD_DRAFT_COST = 0.25  # a false flag on a draft with other problems costs this much of one on a good draft
 PROBABILITY_DECIMALS = 6  # out-of-fold probabilities are rounded so last-bit noise cannot move a threshold
 
 
@@ -226,68 +226,6 @@ def out_of_fold(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, fo
     return np.round(predicted, PROBABILITY_DECIMALS)
 
 
-CUTS = np.round(np.arange(0.05, 0.96, 0.01), 2)
-
-
-def choose_thresholds(
-    probabilities: dict[str, np.ndarray], truth: dict[str, np.ndarray], good: np.ndarray, budget: float
-) -> dict[str, float]:
-    """Per-criterion cuts that find the most problems while false issues per good draft stay within budget.
-
-    Each criterion takes the cut that maximises found problems minus ``price`` times its false flags
-    (on good drafts in full, on other drafts at ``BAD_DRAFT_COST``); the price is raised by bisection
-    until the summed false issues per good draft fit the budget. Deterministic, and one knob to read.
-    """
-    n_good = max(int(good.sum()), 1)
-
-    def cuts_at(price: float) -> dict[str, float]:
-        chosen = {}
-        for cid, p in probabilities.items():
-            flagged = p[None, :] >= CUTS[:, None]
-            found = (flagged & truth[cid]).sum(axis=1)
-            false_good = (flagged & good).sum(axis=1)
-            false_bad = (flagged & ~truth[cid] & ~good).sum(axis=1)
-            value = found - price * (false_good + BAD_DRAFT_COST * false_bad)
-            chosen[cid] = float(CUTS[int(np.argmax(value))])
-        return chosen
-
-    def false_per_good(cuts: dict[str, float]) -> float:
-        return sum(int(((probabilities[c] >= cuts[c]) & good).sum()) for c in cuts) / n_good
-
-    low, high = 0.0, 64.0
-    for _ in range(40):
-        middle = (low + high) / 2
-        if false_per_good(cuts_at(middle)) > budget:
-            low = middle
-        else:
-            high = middle
-    return cuts_at(high)
-
-
-def precision_cut(probabilities: np.ndarray, truth: np.ndarray, target: float) -> float:
-    """The lowest cut whose flags are right at least ``target`` of the time (the most recall at that precision).
-
-    Scanned from the top: a cut counts only if every cut above it that flags something also reaches the
-    target, so one lucky flag low down cannot open the gate. 0.95 (almost never) when none does.
-    """
-    chosen = float(CUTS[-1])
-    for cut in CUTS[::-1]:
-        flagged = probabilities >= cut
-        if not flagged.any():
-            continue
-        if (flagged & truth).sum() / flagged.sum() < target:
-            break
-        chosen = float(cut)
-    return chosen
-
-
-def precision_thresholds(
-    probabilities: dict[str, np.ndarray], truth: dict[str, np.ndarray], target: float = PRECISION
-) -> dict[str, float]:
-    """Per criterion, the issue's line at ``target`` precision (cross-validated probabilities)."""
-    return {cid: precision_cut(p, truth[cid], target) for cid, p in probabilities.items()}
-
-
 def train_critic(
     drafts: Sequence[LabelledDraft],
     features: Features,
@@ -365,67 +303,7 @@ def _train_critic(
     )
 
 
-ChooseLines = Callable[[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray], dict[str, float]]
-
-
-def line_chooser(precision: float | None, budget: float) -> ChooseLines:
-    """How the issues' lines are chosen from (probabilities, truth, good): at a precision, or within a budget."""
-    if precision is None:
-        return lambda oof, truth, good: choose_thresholds(oof, truth, good, budget)
-    return lambda oof, truth, good: precision_thresholds(oof, truth, precision)
-
-
-def held_apart_flags(
-    oof: dict[str, np.ndarray],
-    truth: dict[str, np.ndarray],
-    good: np.ndarray,
-    groups: np.ndarray,
-    choose: ChooseLines,
-) -> dict[str, np.ndarray]:
-    """Out-of-fold flags where each fold's thresholds were chosen on the other folds only."""
-    flagged = {cid: np.zeros(len(good), dtype=bool) for cid in oof}
-    for fold in np.unique(groups):
-        test, rest = groups == fold, groups != fold
-        cuts = choose({c: p[rest] for c, p in oof.items()}, {c: t[rest] for c, t in truth.items()}, good[rest])
-        for cid, p in oof.items():
-            flagged[cid][test] = p[test] >= cuts[cid]
-    return flagged
-
-
 # --------------------------------------------------------------------------- figures
-
-
-def critic_figures(drafts: Sequence[LabelledDraft], flagged: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Problem recall and false issues per good draft, overall, per language and per criterion."""
-
-    def tally(indexes: Iterable[int]) -> dict[str, float]:
-        chosen = list(indexes)
-        problems = [(i, c) for i in chosen for c in drafts[i].problems]
-        found = sum(bool(flagged[c][i]) for i, c in problems)
-        good = [i for i in chosen if drafts[i].good]
-        false = sum(int(flagged[c][i]) for i in good for c in flagged)
-        return {
-            "drafts": len(chosen),
-            "recall": round(found / len(problems), 3) if problems else 0.0,
-            "false_per_good": round(false / len(good), 2) if good else 0.0,
-            "good": len(good),
-        }
-
-    languages = sorted({d.language for d in drafts})
-    per_criterion = {}
-    for cid, flags in flagged.items():
-        truth = np.asarray([cid in d.problems for d in drafts])
-        tp = int((flags & truth).sum())
-        per_criterion[cid] = {
-            "recall": round(tp / max(int(truth.sum()), 1), 3),
-            "precision": round(tp / max(int(flags.sum()), 1), 3),
-            "support": int(truth.sum()),
-        }
-    return {
-        "all": tally(range(len(drafts))),
-        "languages": {lang: tally(i for i, d in enumerate(drafts) if d.language == lang) for lang in languages},
-        "criteria": per_criterion,
-    }
 
 
 def fit_critic_file(
