@@ -22,6 +22,7 @@ import re
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 import yaml
 
 from bench.common import EVAL, load_eval
-from coach import Coach, Settings
+from coach import Answer, Coach, Settings
 from coach.knowledge.translations import SIMILARITY_THRESHOLD, numbers_of, translation_problems
 from coach.language import SUPPORTED_LANGUAGES, detect_language
 
@@ -99,11 +100,11 @@ def ask(coach: Coach, questions_file: Path, limit: int | None, with_llm: bool) -
         stream = coach.ask_stream(question["text"])
         first = next(stream)
         first_s = time.perf_counter() - started
-        answer = None
+        answer: Answer | None = None
         if with_llm:
             for event in stream:
-                answer = event.result if event.result is not None else answer
-        else:
+                answer = event.result if isinstance(event.result, Answer) else answer
+        elif isinstance(stream, Generator):
             stream.close()
         total_s = time.perf_counter() - started
         wanted = set().union(*(principles.get(name, set()) for name in question.get("principles", [])))
@@ -129,11 +130,11 @@ def ask(coach: Coach, questions_file: Path, limit: int | None, with_llm: bool) -
         group = [r for r in rows if language is None or r["language"] == language]
         if not group:
             continue
-        cited = _percent(sum(r["principle_cited"] for r in group), len(group))
+        cited_share = _percent(sum(r["principle_cited"] for r in group), len(group))
         right = _percent(sum(r["language_right"] for r in group), len(group))
         first = statistics.median(r["first_s"] for r in group)
         total = statistics.median(r["total_s"] for r in group)
-        print(f"{language or 'all':8}  {len(group):<3} {cited:>15}  {right:>14}  {first:>21.2f}  {total:>16.2f}")
+        print(f"{language or 'all':8}  {len(group):<3} {cited_share:>15}  {right:>14}  {first:>21.2f}  {total:>16.2f}")
 
 
 # ------------------------------------------------------------------ (b) translations
