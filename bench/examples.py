@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--per-language", type=int, default=0, help="at most N bad drafts and 1 good per language")
     parser.add_argument("--heldout", action="store_true", help="eval/heldout.jsonl (final figures only)")
     parser.add_argument("--rating", type=Path, default=None, help="write 10 examples per language here")
+    parser.add_argument("--rating-only", action="store_true", help="only critique the drafts and write --rating")
     args = parser.parse_args()
     rows, _ = load_eval("heldout.jsonl" if args.heldout else "queries.jsonl")
     rows = [r for r in rows if r.get("kind", "draft") == "draft"]
@@ -104,7 +105,13 @@ def main() -> None:
         rows = rows[: args.limit]
     with tempfile.TemporaryDirectory() as scratch:  # a fresh result cache: timings are never cache hits
         settings = Settings()
-        run(Settings(data_dir=Path(scratch), index_dir=settings.resolved_index_dir), rows, args.rating)
+        scratch_settings = Settings(data_dir=Path(scratch), index_dir=settings.resolved_index_dir)
+        if args.rating_only and args.rating:
+            coach = Coach(scratch_settings, embedder=RememberingEmbedder())
+            found = [(r, coach.critique(r["text"], r.get("customer_message"))) for r in rows]
+            write_rating(args.rating, [(r, str(i.example)) for r, c in found for i in c.issues if i.example])
+            return
+        run(scratch_settings, rows, args.rating)
 
 
 class RememberingEmbedder(Embedder):

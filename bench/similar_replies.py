@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from bench.common import ROOT
 from coach import Settings
-from coach.knowledge.embeddings import shared_embedder
+from coach.knowledge.embeddings import VECTORS_FILE, shared_embedder
 from coach.knowledge.replies import REPLIES_FILE, ReplyBook, situation
 from coach.knowledge.retrieval import text_vectors
 from coach.resources import shipped_knowledge_dir
@@ -36,7 +36,8 @@ def main() -> None:
         by_language[row["language"]].append(row)
     sample = [r for group in by_language.values() for r in rng.sample(group, min(args.per_language, len(group)))]
     embedder = shared_embedder(1)
-    book = ReplyBook(shipped_knowledge_dir() / REPLIES_FILE, embedder, Settings().data_dir)
+    knowledge = shipped_knowledge_dir()
+    book = ReplyBook(knowledge / REPLIES_FILE, embedder, Settings().data_dir, knowledge / VECTORS_FILE)
     domains = {r.id: r.domain for r in book.replies()}
     vectors = text_vectors(embedder, [t for r in sample for t in (r["text"], r["customer_message"])])
     hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))

@@ -45,6 +45,7 @@ def test_pure_checks_name_what_is_wrong() -> None:
     assert any("customer" in p for p in problems("Где мой заказ №48213? Я жду уже неделю, это возмутительно."))
     assert has_preamble("Конечно, вот исправленное предложение: Извините.")
     assert invented("Спасибо, Мария, за терпение.", DRAFT, CUSTOMER) == ["Мария"]
+    assert invented("Спасибо, что Вы написали, и простите Вас за ожидание.", DRAFT, CUSTOMER) == [], "polite Вы"
     assert any("advice" in p for p in problems(ADVICE[0]))
     assert is_copy("Понимаю, как это неприятно.", advice_pieces(["Начните так: «Понимаю, как это неприятно»."]))
 

@@ -24,6 +24,7 @@ _PREAMBLE = re.compile(
     r"^\s*(?:sentence|example|answer|предложение|ответ|πρόταση|сөйлем|өгүүлбэр)\s*:",
     re.IGNORECASE,
 )
+_POLITE = re.compile(r"(?:вы|вас|вам|вами|ваш\w*|сіз\w*|та|тан\w*|σας|εσείς)", re.IGNORECASE)  # "Вы" is not a name
 _CAPITALISED = re.compile(r"(?<=[\s,;(«\"“])([^\W\d_][^\W\d_'’-]+)")
 
 
@@ -62,7 +63,11 @@ def invented(sentence: str, *sources: str | None) -> list[str]:
     known_text = "\n".join(s for s in sources if s)
     facts = sorted(extract_facts(sentence) - extract_facts(known_text))
     known_words = {w.lower() for w in re.findall(r"[^\W\d_]+", known_text)}
-    names = [w for w in _CAPITALISED.findall(sentence) if w[0].isupper() and w.lower() not in known_words]
+    names = [
+        w
+        for w in _CAPITALISED.findall(sentence)
+        if w[0].isupper() and w.lower() not in known_words and not _POLITE.fullmatch(w)
+    ]
     return facts + names
 
 
