@@ -27,7 +27,7 @@ TARGET = 0.8
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-language", type=int, default=40)
+    parser.add_argument("--limit", "--per-language", dest="per_language", type=int, default=40)  # drafts per language
     args = parser.parse_args()
     rows = [json.loads(line) for line in (ROOT / "training" / "drafts.jsonl").read_text(encoding="utf-8").splitlines()]
     rng = random.Random(22)
