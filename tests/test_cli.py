@@ -50,7 +50,14 @@ def test_index_then_search_json(cli_env: dict[str, str]):
     assert found.returncode == 0, found.stderr
     passages = json.loads(found.stdout)
     assert len(passages) == 3
-    assert set(passages[0]) == {"id", "document", "title", "section", "language", "text", "score"}
+    assert set(passages[0]) == {"id", "document", "title", "section", "language", "text", "score"} | {
+        "machine_translated",
+        "translated_by",
+        "original_language",
+        "original_text",
+        "note",
+    }
+    assert passages[0]["machine_translated"] is False  # search shows the originals
 
 
 @pytest.mark.parametrize(
