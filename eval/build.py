@@ -13,38 +13,16 @@ offsets) beside the ``problems`` list the older rows have. Nothing here is ever 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from coach.prompts import load_rubric
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the raw-label format and kappa are training/build.py's: one reading of both
+from training.build import kappa, read_jsonl, verdict  # noqa: E402
+
 CRITERIA = tuple(load_rubric().ids)  # the rubric's criteria, in its order
-
-
-def read_jsonl(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def verdict(label: object, text: str) -> dict[str, object]:
-    """A raw label as a verdict with offsets; ValueError when a quote is not in the text."""
-    if label in ("ok", "omission"):
-        return {"label": label}
-    if isinstance(label, dict) and isinstance(label.get("said"), str):
-        quote = label["said"].strip()
-        start = text.find(quote)
-        if start < 0 or not quote:
-            raise ValueError(f"quote not in text: {quote[:60]!r}")
-        return {"label": "said", "start": start, "end": start + len(quote)}
-    raise ValueError(f"unknown label {label!r}")
-
-
-def kappa(first: list[bool], second: list[bool]) -> float:
-    """Cohen's kappa for two binary labellings."""
-    n = len(first)
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    p1, p2 = sum(first) / n, sum(second) / n
-    expected = p1 * p2 + (1 - p1) * (1 - p2)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def main() -> None:
@@ -91,7 +69,7 @@ def main() -> None:
         agree = sum(x == y for x, y in zip(a, b, strict=True)) / max(len(common), 1)
         print(f"{cid:26} {kappa(a, b):6.2f} {agree:6.0%}")
     a = [bool(r["good"]) for r in common]
-    b = [all(v == "ok" for v in second[str(r["id"])].values()) for r in common]  # type: ignore[union-attr]
+    b = [all(v == "ok" for v in second[str(r["id"])].values()) for r in common]  # type: ignore[attr-defined]
     print(
         f"{'good draft (all ok)':26} {kappa(a, b):6.2f} {sum(x == y for x, y in zip(a, b, strict=True)) / len(a):6.0%}"
     )
