@@ -68,25 +68,8 @@ def suggest_stream(
         draft=draft,
         language_name=language_name(language),
     )
-    messages = chat_messages((system or load_prompt("writer")).render(), user)
-    chat = llm.chat_model(max_tokens=SUGGESTION_TOKENS)
-    events = stream_reply(chat, messages, Clock(), [], "writing a suggestion")
-    shown = ""
-    try:
-        while True:
-            event = next(events)
-            sentence = first_sentence(clean_text(event.partial_text))
-            if sentence and sentence != shown:
-                shown = sentence
-                yield shown
-            if sentence != clean_text(event.partial_text).strip():
-                return  # the first sentence is finished: stop the model
-    except StopIteration as stop:
-        final = first_sentence(clean_text(stop.value.text))
-        if final and final != shown:
-            yield final
-    finally:
-        events.close()
+    writer = (system or load_prompt("writer")).render()
+    yield from first_sentence_stream(llm, writer, user, "writing a suggestion")
 
 
 def first_sentence_stream(llm: LLMProvider, system: str, user: str, message: str) -> Iterator[str]:
