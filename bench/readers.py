@@ -4,6 +4,7 @@ Usage:
   python -m bench.readers citations [--heldout] [--limit N]   # (a) first citation in the draft's language
   python -m bench.readers translate [--limit N] [--rating FILE] # (b) the shipped passages into the 5 languages
   python -m bench.readers ask [--limit N] [--questions FILE]    # (c) trainer questions answered in their language
+  python -m bench.readers read [--limit N]                      # (d) every shipped passage as each reader reads it
 
 (a) For each draft of eval/queries.jsonl (``--heldout``: eval/heldout.jsonl, for checking only, never tuning),
 each issue whose criterion knowledge/links.yaml links to a passage in the draft's language: is its first citation
@@ -11,6 +12,9 @@ in that language. (b) Each shipped passage into each other supported language wi
 are cached under the data dir, so a rerun resumes): time, language right, numbers kept, similarity to the original
 (its distribution, and that of unrelated passage pairs, set ``SIMILARITY_THRESHOLD``). (c) Per question of
 eval/trainer_questions.jsonl: a passage of one of its principles cited, the answer's language, first-text time.
+(d) Each shipped passage in each other language through ``Coach.read_passage``, as a reader gets it: where the
+text comes from (a trainer's translation, a machine's, or the original with a note), its language, the original's
+numbers kept, and the similarity check's pass rate.
 """
 
 from __future__ import annotations
@@ -261,9 +265,43 @@ def write_rating_file(rows: list[dict[str, Any]], path: Path, per_language: int 
     print(f"\n{len(chosen)} translations for rating written to {path}")
 
 
+# ------------------------------------------------------------------ (d) what readers read
+
+
+def read(coach: Coach, limit: int | None) -> None:
+    """Every (passage, other language) through ``read_passage``: its source and the checks, per target language."""
+    coach.ensure_index()
+    passages = sorted((c.passage for c in coach.store.all_passages()), key=lambda p: p.id)
+    pairs = interleaved(passages)[:limit] if limit else interleaved(passages)
+    read_as = [coach.read_passage(p.id, language) for p, language in pairs]
+    translated = [(p, r) for (p, _), r in zip(pairs, read_as, strict=True) if r.translated]
+    # the similarity check's own model: the cross-lingual e5 cosine between the original and what is read
+    embedder = coach._embedder  # noqa: SLF001
+    originals = embedder.passages([p.text for p, _ in translated]) if translated else np.zeros((0, 1))
+    readings = embedder.passages([r.text for _, r in translated]) if translated else np.zeros((0, 1))
+    similarity = {r.id + r.language: float(a @ b) for (_, r), a, b in zip(translated, originals, readings, strict=True)}
+    print("target  n    trainer  machine  original+note  language right  numbers kept  similarity >= threshold")
+    for language in SUPPORTED_LANGUAGES:
+        group = [(p, r) for (p, lang), r in zip(pairs, read_as, strict=True) if lang == language]
+        if not group:
+            continue
+        done = [(p, r) for p, r in group if r.translated]
+        trainer = sum(not r.machine_translated for _, r in done)
+        right = sum(detect_language(r.text) == language for _, r in done)
+        kept = sum(not numbers_of(p.text) - numbers_of(r.text) for p, r in done)
+        similar = sum(similarity[r.id + r.language] >= SIMILARITY_THRESHOLD for _, r in done)
+        print(
+            f"{language:6}  {len(group):<4} {trainer:7}  {len(done) - trainer:7}  {len(group) - len(done):13}  "
+            f"{_percent(right, len(done)):>14}  {_percent(kept, len(done)):>12}  {_percent(similar, len(done)):>23}"
+        )
+    if similarity:
+        spread = _quantiles(list(similarity.values()))
+        print(f"\nsimilarity, translation vs its original (n={len(similarity)}): {spread}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["citations", "translate", "ask", "report"])
+    parser.add_argument("what", choices=["citations", "translate", "ask", "report", "read"])
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--heldout", action="store_true", help="(a) on eval/heldout.jsonl: checking only")
     parser.add_argument("--rating", type=Path, default=None, help="(b) write 25 translations for a blind rater")
@@ -276,6 +314,8 @@ def main() -> None:
             citations(coach, "heldout.jsonl" if args.heldout else "queries.jsonl", args.limit)
         elif args.what == "ask":
             ask(coach, args.questions, args.limit, args.llm)
+        elif args.what == "read":
+            read(coach, args.limit)
         elif args.what == "translate":
             translate(coach, args.limit, args.rating)
         elif args.what == "report":

@@ -202,9 +202,15 @@ class Coach:
         """Passages already found, each in ``language`` as ``read_passage`` reads it, never waiting (for pages)."""
         return self._parts.reader.read_all(passages, language)
 
-    def translate_passage(self, passage_id: str, language: str, text: str, *, user: str | None = None) -> Passage:
-        """Keep a trainer's translation of a passage (it replaces the machine's; audit-logged)."""
-        return self._parts.translate(passage_id, language, text, user)
+    def translate_passage(
+        self, passage_id: str, language: str, text: str, *, user: str | None = None, force: bool = False
+    ) -> Passage:
+        """Keep a trainer's translation of a passage (it replaces the machine's; audit-logged).
+
+        It must pass the machine's checks (language, the original's numbers, meaning by e5 similarity), else
+        ``InputError`` says which failed; ``force`` waives the meaning check only (the trainer vouches for it).
+        """
+        return self._parts.translate(passage_id, language, text, user, force)
 
     def translated_coverage(self) -> dict[str, dict[str, int]]:
         """Per rubric criterion and language: linked passages readable there only through a checked translation."""

@@ -214,6 +214,8 @@ def test_an_english_drafts_citation_reads_in_english_marked_as_a_machine_transla
     and cached) before the critique; the page shows it in English, marked, with the Mongolian original one click
     away. Passages not translated yet show their original at once, with a note."""
     _, behaviour, coach = served_coach
+    # the shipped curated translations would be read first (tests/test_readers.py): this test is about the machine's
+    shutil.rmtree(coach.settings.knowledge_dir / "translations", ignore_errors=True)
     original_respond = behaviour.respond
     behaviour.respond = lambda request: (
         MN_EMPATHY_EN if "English translation:" in last_user_text(request) else original_respond(request)

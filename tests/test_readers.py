@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,14 @@ import pytest
 from coach import Coach, InputError, Settings
 from coach.knowledge.embeddings import Embedder
 from coach.knowledge.retrieval import reader_first
-from coach.knowledge.translations import NOTE_PENDING, translation_problems
+from coach.knowledge.translations import NOTE_PENDING, numbers_of, translation_problems
+from coach.language import SUPPORTED_LANGUAGES, detect_language
 from coach.models import Passage
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_RU = "Не надо было так поздно заказывать. Ждите, мы ничего не можем сделать. Это не наша вина."
 DEAD_LLM = "http://127.0.0.1:9/v1"
+CURATED = "coach team (curated)"
 
 
 def _passage(pid: str, language: str, score: float) -> Passage:
@@ -158,14 +161,18 @@ def test_a_trainers_translation_wins_until_the_passage_changes(tmp_path: Path, e
 def test_read_passage_by_id_and_a_trainers_translation_through_the_coach(
     tmp_path: Path, coach: Coach, embedder: Embedder
 ) -> None:
+    shutil.rmtree(coach.settings.knowledge_dir / "translations")  # this test is about one without the curated ones
     pid = "ru-handle-complaints-quickly#4"
     original = coach.read_passage(pid, "ru")
     assert (original.language, original.machine_translated, original.original_text) == ("ru", False, None)
     pending = coach.read_passage(pid, "kk")  # nothing made yet, and the page never waits
     assert (pending.language, pending.text, pending.note) == ("ru", original.text, NOTE_PENDING)
-    mine = coach.translate_passage(pid, "kk", "Тұтынушыдан кешірім сұраңыз.", user="tess")
+    short = "Тұтынушыдан кешірім сұраңыз."  # far shorter than the original: the meaning check refuses it
+    with pytest.raises(InputError, match="meaning drifted"):
+        coach.translate_passage(pid, "kk", short, user="tess")
+    mine = coach.translate_passage(pid, "kk", short, user="tess", force=True)  # the trainer vouches for it
     assert (mine.language, mine.translated_by, mine.original_text) == ("kk", "tess", original.text)
-    assert coach.read_passage(pid, "kk").text == "Тұтынушыдан кешірім сұраңыз."
+    assert coach.read_passage(pid, "kk").text == short
     entry = coach.audit_log()[-1]
     assert (entry.action, entry.user, entry.document) == (
         "translated",
@@ -174,6 +181,37 @@ def test_read_passage_by_id_and_a_trainers_translation_through_the_coach(
     )
     with pytest.raises(InputError):
         coach.read_passage("no-such#1", "en")
+
+
+def test_a_trainers_translation_in_another_language_or_without_a_number_is_refused_even_when_forced(
+    coach: Coach,
+) -> None:
+    pid = "ru-handle-complaints-quickly#2"
+    original = coach.read_passage(pid, "ru").text
+    with pytest.raises(InputError, match="not in Kazakh"):
+        coach.translate_passage(pid, "kk", original, force=True)
+    with pytest.raises(InputError, match="language"):
+        coach.translate_passage(pid, "ru", original)  # its own language
+    numbered = coach.read_passage("mn-complaints-7-tips#6", "mn").text
+    assert numbers_of(numbered), "the test needs a passage with a number"
+    english = coach.read_passage("mn-complaints-7-tips#6", "en").text
+    with pytest.raises(InputError, match="numbers dropped"):
+        coach.translate_passage("mn-complaints-7-tips#6", "en", re.sub(r"\d", "", english), force=True)
+
+
+def test_every_shipped_passage_reads_in_every_language_from_a_curated_translation(indexed_coach: Coach) -> None:
+    """knowledge/translations/ covers each shipped passage's current version in the four other languages, each
+    in its language with the original's numbers (the meaning check and a blind rating are bench/readers.py's)."""
+    passages = [c.passage for c in indexed_coach.store.all_passages()]
+    assert len(passages) >= 60
+    for passage in passages:
+        for language in SUPPORTED_LANGUAGES:
+            read = indexed_coach.read_passage(passage.id, language)
+            assert read.language == language and not read.note, (passage.id, language, read.note)
+            if language != passage.language:
+                assert not read.machine_translated and read.translated_by == CURATED, (passage.id, language)
+                assert detect_language(read.text) == language, (passage.id, language)
+                assert numbers_of(passage.text) <= numbers_of(read.text), (passage.id, language)
 
 
 def test_coverage_shows_translated_cells_and_keeps_the_gaps() -> None:
