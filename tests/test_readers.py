@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -81,6 +82,29 @@ def test_docs_history_takes_a_documents_id_or_its_file_name(
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert "version 1" in outputs[0] and "tess  replaced" in outputs[0]
+
+
+def test_docs_translate_imports_a_file_keeping_good_lines_and_naming_bad_ones(
+    coach: Coach, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.cli.main import main
+
+    pid = "mn-complaints-7-tips#6"
+    english = coach.read_passage(pid, "en").text  # the curated one: a good translation
+    lines = [
+        json.dumps({"id": pid, "language": "en", "text": english + " "}),
+        "{broken",
+        json.dumps({"id": pid, "language": "kk", "text": english}),  # English is not Kazakh
+    ]
+    source = tmp_path / "mine.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(coach.settings.knowledge_dir))
+    monkeypatch.setenv("COACH_DATA_DIR", str(coach.settings.data_dir))
+    assert main(["docs", "translate", "--import", str(source), "--user", "tess"]) == 1
+    out, err = capsys.readouterr()
+    assert "1 translations kept, 2 refused" in out
+    assert "line 2: not JSON" in err and "not in Kazakh" in err
+    assert coach.read_passage(pid, "en").translated_by == "tess"
 
 
 # --------------------------------------------------------------------------- read_passage and translations
