@@ -25,7 +25,7 @@ from coach.knowledge.phrasebook import Phrasebook
 from coach.knowledge.reading import TranslationJob
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
 from coach.knowledge.versions import AuditEntry, DocumentInfo, DocumentVersion
-from coach.language import detect_language
+from coach.language import SUPPORTED_LANGUAGES, detect_language
 from coach.llm.client import LLMProvider, LLMStatus
 from coach.models import Answer, Critique, IndexReport, Passage, Progress, Rewrite, SimilarReply
 from coach.parts import Parts
@@ -254,6 +254,12 @@ class Coach:
         """``rewrite`` step by step: passages, the new text as it is written, the checks, the result."""
         checked, customer = check_draft(draft, customer_message, self.settings.max_input_chars)
         yield from self.rewriter.stream(checked, customer)
+
+    def prepare_answers(self) -> int:
+        """Embed the sentences of every passage as read in each language (kept in the data dir), so that ask's first
+        text does not wait for them; how many were embedded now (0 when all were kept)."""
+        self.ensure_index()
+        return self.answerer.warm([c.passage for c in self.store.all_passages()], SUPPORTED_LANGUAGES)
 
     def ask(self, question: str) -> Answer:
         """What the guidelines say about a question, with [n] citations of the passages it rests on."""

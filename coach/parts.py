@@ -40,7 +40,7 @@ from coach.progress import Clock
 from coach.prompts import Rubric, load_prompt, load_rubric, load_why
 from coach.resources import shipped_knowledge_dir
 from coach.settings import Settings
-from coach.writing.answers import Answerer, AskPrompts, SentencePicker
+from coach.writing.answers import SENTENCE_VECTORS_FILE, Answerer, AskPrompts, SentencePicker
 from coach.writing.rewriting import Judge, Mask, Rewriter
 from coach.writing.suggestions import Adapter, Suggester
 
@@ -306,7 +306,7 @@ class Parts:
                 text, CRITIQUE_K, vector=vector, language=language
             ),
             read=self.reader.read_all,
-            picker=SentencePicker(self.embedder),
+            picker=SentencePicker(self.embedder, self.settings.data_dir / SENTENCE_VECTORS_FILE),
             chat_model=lambda **options: self.llm.chat_model(**options),
             model_name=lambda: self.llm.endpoint().model,
             prompts=AskPrompts.load(self.settings.prompts_dir),

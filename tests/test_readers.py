@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from coach import Coach, InputError, Settings
-from coach.knowledge.embeddings import Embedder
+from coach.knowledge.embeddings import Embedder, Vectors
 from coach.knowledge.retrieval import reader_first
 from coach.knowledge.translations import NOTE_PENDING, numbers_of, translation_problems
 from coach.language import SUPPORTED_LANGUAGES, detect_language
@@ -270,6 +271,28 @@ def test_ask_answers_extractively_first_and_drops_a_synthesis_in_another_languag
     streamed = [r for r in behaviour.requests if r.get("stream")]
     assert len(streamed) == 2, "a synthesis in the wrong language is asked for once more"
     assert answer.synthesis == "" and answer.text == answer.extractive and not answer.grounding.language_ok
+
+
+def test_the_passages_sentence_vectors_are_kept_on_disk_and_reused(tmp_path: Path, embedder: Embedder) -> None:
+    from coach.writing.answers import SentencePicker
+
+    class Counting(Embedder):
+        calls = 0
+
+        def passages(self, texts: Sequence[str]) -> Vectors:
+            Counting.calls += 1
+            return embedder.passages(texts)
+
+    store = tmp_path / "sentence-vectors.npz"
+    passage = RU_PASSAGE.model_copy(update={"text": RU_PASSAGE.text + " Спасибо клиенту за терпение."})
+    first = SentencePicker(Counting(), store)
+    assert first.warm([passage]) == 2 and Counting.calls == 1  # two sentences, one call
+    assert first.warm([passage]) == 0 and Counting.calls == 1
+    again = SentencePicker(Counting(), store)  # a new process: read from the data dir, nothing embedded
+    question = embedder.queries(["Как извиниться?"])[0]
+    assert again.best_sentences(question, [passage], "ru") and Counting.calls == 1
+    store.write_bytes(b"not a vectors file")
+    assert SentencePicker(Counting(), store).warm([passage]) == 2  # an unreadable file is an empty one
 
 
 def test_a_translations_preamble_and_afterword_are_cut() -> None:

@@ -25,3 +25,5 @@ class Warmup:
             coach.links.suggestions()  # embeds the rubric's criteria once, before a trainer needs them
         with contextlib.suppress(CoachError):
             coach.similar_replies("Thank you for your message.")  # embeds the good replies once (kept on disk)
+        with contextlib.suppress(CoachError):
+            coach.prepare_answers()  # the passages' sentences in each language, for ask's first text (kept on disk)
