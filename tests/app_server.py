@@ -15,6 +15,7 @@ from pathlib import Path
 from coach import Coach, Settings
 from coach.knowledge.embeddings import Embedder
 from coach.knowledge.users import Role, UserBook
+from coach.writing.answers import SENTENCE_VECTORS_FILE
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUDE_DRAFT = (
@@ -46,6 +47,8 @@ def prepared_root(indexed: Coach, root: Path) -> Path:
     """`root` with a private copy of an indexed Coach's knowledge base and index (copying beats re-embedding)."""
     shutil.copytree(indexed.settings.knowledge_dir, root / "knowledge")
     shutil.copytree(indexed.settings.resolved_index_dir, root / "data" / "index")
+    indexed.prepare_answers()  # once per run: the app's warm-up then finds every sentence vector kept
+    shutil.copy2(indexed.settings.data_dir / SENTENCE_VECTORS_FILE, root / "data" / SENTENCE_VECTORS_FILE)
     return root
 
 
