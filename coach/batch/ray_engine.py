@@ -49,7 +49,10 @@ log = logging.getLogger(__name__)
 
 ROWS_PER_BATCH = 16  # rows per block: one embedding call each, and what a killed driver can lose per worker
 THREADS_PER_WORKER = 1
-RAY_ENVIRONMENT = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+RAY_ENVIRONMENT = {
+    "RAY_USAGE_STATS_ENABLED": "0",  # no usage reports
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",  # under `uv run`, Ray would build a new environment for every worker
+}
 
 
 class Versions(Protocol):
@@ -104,9 +107,11 @@ def evaluate_file(
         progress(state)
     used = 0
     if todo:
-        coach.ensure_index()
-        bundle = pack_bundle(coach.settings, coach.versions.lock)
-        with ray_session(address, workers) as used, ResultWriter(output) as writer:
+        with ray_session(address, workers) as session, ResultWriter(output) as writer:
+            coach.ensure_index()  # while a local head starts
+            bundle = pack_bundle(coach.settings, coach.versions.lock)
+            used = session.connect()
+            log.info("Ray ready with %d workers after %.1f s", used, time.perf_counter() - started)
             scorer = {"make_critic": make_critic, "settings": coach.settings, "bundle": bundle}
             scorer |= {"threads": THREADS_PER_WORKER, "retry": retry or RetryPolicy()}
             results = stream_results(todo, scorer, used, rows_per_batch)
@@ -134,7 +139,10 @@ def stream_results(
 ) -> Generator[BatchResult, None, None]:
     """Each row's result as its block finishes on a worker, in order of completion."""
     import ray
+    import ray.data  # configures its loggers when first imported: quieten them after
 
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
@@ -143,7 +151,7 @@ def stream_results(
     dataset = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / rows_per_batch)))
     scored = dataset.map_batches(
         RowScorer,
-        fn_constructor_kwargs=scorer,
+        fn_constructor_kwargs=scorer,  # Ray Data keeps them in the object store, once, and logs that it does
         batch_size=rows_per_batch,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=workers),
@@ -155,10 +163,11 @@ def stream_results(
 
 
 @contextmanager
-def ray_session(address: str | None, workers: int | None) -> Iterator[int]:
+def ray_session(address: str | None, workers: int | None) -> Iterator[RaySession]:
     """Ray for one run: this process's if initialised, else the cluster at ``address``, else a local head.
 
-    Yields the number of workers to run: ``workers``, else the CPUs Ray offers.
+    The local head starts at once and ``RaySession.connect`` waits for it, so the driver reads the index
+    meanwhile. At the end coach disconnects, and takes down the head it started.
     """
     for name, value in RAY_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
@@ -172,35 +181,41 @@ def ray_session(address: str | None, workers: int | None) -> Iterator[int]:
         raise InputError(
             "the Ray engine needs Ray: install coach with its extra, `coach[ray]`", field="engine"
         ) from exc
-    if ray.is_initialized():
-        yield workers or _cpus(ray)
-        return
-    with _connected(ray, address, workers) as cpus:
-        yield workers or cpus
-
-
-@contextmanager
-def _connected(ray: Any, address: str | None, workers: int | None) -> Iterator[int]:
-    """Join the cluster at ``address``, or start a local head (``workers`` CPUs) that ends with this run."""
-    from coach.batch.ray_head import LocalHead
-
-    head = None
+    session = RaySession(ray, address, workers)
     try:
-        if address is None:
-            head = LocalHead.start(workers or os.cpu_count() or 1)
-        try:
-            ray.init(address=head.address if head else address, logging_level=logging.ERROR, configure_logging=True)
-        except (ConnectionError, RuntimeError) as exc:
-            raise CoachError(f"cannot reach the Ray cluster at {address or 'the local head'}: {exc}") from exc
-        logging.getLogger("ray").setLevel(logging.ERROR)
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        yield _cpus(ray)
+        yield session
     finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        if head is not None:
-            head.stop()
+        session.close()
 
 
-def _cpus(ray: Any) -> int:
-    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+class RaySession:
+    """The Ray a run uses, and the head it started (if any)."""
+
+    def __init__(self, ray: Any, address: str | None, workers: int | None) -> None:
+        from coach.batch.ray_head import LocalHead
+
+        self._ray = ray
+        self._address = address
+        self._workers = workers
+        self._owned = not ray.is_initialized()  # a Ray initialised by the caller is used as is, and left running
+        self._head = LocalHead.launch(workers or os.cpu_count() or 1) if self._owned and address is None else None
+
+    def connect(self) -> int:
+        """Connect (waiting for the local head if coach started one); the number of workers to run."""
+        if self._owned and not self._ray.is_initialized():
+            address = self._address
+            if self._head is not None:
+                address = self._head.wait_ready()
+            try:
+                self._ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+            except (ConnectionError, RuntimeError) as exc:
+                raise CoachError(f"cannot reach the Ray cluster at {address}: {exc}") from exc
+        cpus = max(1, int(self._ray.cluster_resources().get("CPU", 1)))
+        return self._workers or cpus
+
+    def close(self) -> None:
+        """Disconnect, and stop the local head if coach started it."""
+        if self._owned and self._ray.is_initialized():
+            self._ray.shutdown()
+        if self._head is not None:
+            self._head.stop()

@@ -70,23 +70,43 @@ class LocalHead:
 
     address: str
     supervisor: subprocess.Popen[bytes]
+    _ready: bool = False
 
     @classmethod
-    def start(cls, num_cpus: int) -> LocalHead:
-        """Start the supervisor and wait until its head answers."""
+    def launch(cls, num_cpus: int) -> LocalHead:
+        """Start the supervisor; its head comes up in the background (``wait_ready``)."""
         (port,) = free_ports(1)
         command = [sys.executable, "-m", "coach.batch.ray_head", f"--num-cpus={num_cpus}", f"--port={port}"]
         environment = os.environ | {"RAY_USAGE_STATS_ENABLED": "0"}
         environment.setdefault("RAY_AUTH_MODE", "token")  # the same as the driver's (``ray_engine.ray_session``)
+        environment.setdefault("RAY_enable_metrics_collection", "0")  # no metrics agent to wait for and complain
         supervisor = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True, env=environment
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=environment,
         )
-        assert supervisor.stdout is not None
-        line = supervisor.stdout.readline().decode("utf-8", "replace").strip()
-        if line != READY:
-            supervisor.wait(timeout=START_TIMEOUT_S)
-            raise CoachError(f"could not start a local Ray head: {line or 'the supervisor exited'}")
         return cls(address=f"127.0.0.1:{port}", supervisor=supervisor)
+
+    @classmethod
+    def start(cls, num_cpus: int) -> LocalHead:
+        """Start the supervisor and wait until its head answers."""
+        head = cls.launch(num_cpus)
+        head.wait_ready()
+        return head
+
+    def wait_ready(self) -> str:
+        """Wait until the head answers; its address."""
+        if not self._ready:
+            assert self.supervisor.stdout is not None
+            line = self.supervisor.stdout.readline().decode("utf-8", "replace").strip()
+            if line != READY:
+                self.stop()
+                raise CoachError(f"could not start a local Ray head: {line or 'the supervisor exited'}")
+            self._ready = True
+        return self.address
 
     def stop(self) -> None:
         """Take the head down now (closing the pipe is the signal) and wait for the supervisor."""
