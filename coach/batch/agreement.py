@@ -62,7 +62,7 @@ class BatchSummary(BaseModel):
             f"{self.rows} rows: {self.succeeded} scored, {self.failed} failed"
             + (f"; overall mean {self.overall_mean:.2f}" if self.overall_mean is not None else ""),
             f"this run: {self.run_rows} rows ({self.run_failed} failed), {self.run_skipped} already done, "
-            f"{self.run_seconds:.1f} s",
+            f"{self.run_seconds:.1f} s" + (f" on Ray ({self.workers} workers)" if self.engine == "ray" else ""),
         ]
         for cid, c in self.criteria.items():
             mean = f"{c.mean:.2f}" if c.mean is not None else "-"

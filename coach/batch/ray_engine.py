@@ -148,7 +148,10 @@ def stream_results(
     context.print_on_execution_start = False
     context.execution_options.preserve_order = False
     items = [{"row": row.model_dump_json()} for row in rows]
-    dataset = ray.data.from_items(items, override_num_blocks=max(1, math.ceil(len(items) / rows_per_batch)))
+    # at least two blocks per worker, so a small file still keeps every worker busy
+    blocks = max(math.ceil(len(items) / rows_per_batch), min(len(items), 2 * workers))
+    rows_per_batch = math.ceil(len(items) / blocks)
+    dataset = ray.data.from_items(items, override_num_blocks=blocks)
     scored = dataset.map_batches(
         RowScorer,
         fn_constructor_kwargs=scorer,  # Ray Data keeps them in the object store, once, and logs that it does
@@ -171,10 +174,11 @@ def ray_session(address: str | None, workers: int | None) -> Iterator[RaySession
     """
     for name, value in RAY_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    if address is None and "ray" not in sys.modules:
-        # Ray reads its auth mode when it loads: a new local head requires a token (Ray's default for a new
-        # local cluster; the head is started with it too), so the driver must send one
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    if "ray" not in sys.modules and "RAY_AUTH_MODE" not in os.environ and (address is None or _token_available()):
+        # Ray reads its auth mode when it loads, and a connecting driver does not look for a token by itself.
+        # A new local head requires one (Ray's default for a new local cluster; the head is started with it
+        # too), and `ray start` turns token auth on whenever a token exists: so send the token in those cases.
+        os.environ["RAY_AUTH_MODE"] = "token"
     try:
         import ray
     except ImportError as exc:
@@ -186,6 +190,12 @@ def ray_session(address: str | None, workers: int | None) -> Iterator[RaySession
         yield session
     finally:
         session.close()
+
+
+def _token_available() -> bool:
+    """Whether a Ray auth token is at hand, where ``ray start`` looks for one."""
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token"
+    return bool(os.environ.get("RAY_AUTH_TOKEN")) or Path(path).is_file()
 
 
 class RaySession:

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from coach.errors import CoachError
 
@@ -52,10 +53,10 @@ def free_ports(count: int) -> list[int]:
 def node_options(*, num_cpus: int, head_port: int | None = None) -> list[str]:
     """``ray start`` options for one node on this machine: quiet, no dashboard, no usage stats, free ports."""
     ports = free_ports(len(PORT_OPTIONS))
-    options = [f"--num-cpus={num_cpus}", "--include-dashboard=false", "--disable-usage-stats"]
+    options = [f"--num-cpus={num_cpus}", "--disable-usage-stats"]
     options += [f"{name}={port}" for name, port in zip(PORT_OPTIONS, ports, strict=True)]
     if head_port is not None:
-        options += ["--head", f"--port={head_port}", "--node-ip-address=127.0.0.1"]
+        options += ["--head", f"--port={head_port}", "--node-ip-address=127.0.0.1", "--include-dashboard=false"]
     return options
 
 
@@ -141,8 +142,20 @@ def supervise(num_cpus: int, port: int) -> int:
             pass
     except OSError:
         pass
+    _forget_address(port)
     _kill_group()
     return 0
+
+
+def _forget_address(port: int) -> None:
+    """Remove Ray's note of "the current cluster" when it is this head: a later ``ray.init()`` would join it."""
+    system_temp = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"  # as Ray chooses it
+    note = Path(system_temp) / "ray" / "ray_current_cluster"
+    try:
+        if note.read_text(encoding="utf-8").strip().endswith(f":{port}"):
+            note.unlink()
+    except OSError:
+        pass
 
 
 def _kill_group() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import io
 import logging
+import os
 import shutil
 import tarfile
 import tempfile
@@ -28,6 +29,8 @@ from coach.errors import CoachError
 from coach.settings import Settings
 
 log = logging.getLogger(__name__)
+
+FOLDER_PREFIX = "coach-ray-"  # + the worker's pid: a folder whose worker is gone is swept by the next worker
 
 
 class PreparedCritic(Critic, Protocol):
@@ -70,6 +73,17 @@ def unpack_bundle(bundle: bytes, settings: Settings, folder: Path, threads: int)
     return settings.model_copy(update=update)
 
 
+def sweep_stale_folders(parent: Path) -> list[Path]:
+    """Remove the unpacked bundles of workers that are gone (a killed run leaves its workers' folders)."""
+    removed = []
+    for folder in parent.glob(f"{FOLDER_PREFIX}*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 class RowScorer:
     """A Ray Data actor: one Coach per worker (embedder, index and critic loaded once), many batches of rows.
 
@@ -81,7 +95,8 @@ class RowScorer:
         self, make_critic: MakeCritic, settings: Settings, bundle: bytes, threads: int, retry: RetryPolicy
     ) -> None:
         logging.basicConfig(level=logging.WARNING)
-        self.folder = Path(tempfile.mkdtemp(prefix="coach-ray-"))
+        sweep_stale_folders(Path(tempfile.gettempdir()))
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         atexit.register(shutil.rmtree, self.folder, True)
         self.retry = retry
         self.coach = make_critic(unpack_bundle(bundle, settings, self.folder, threads))
