@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--scale-rows", type=int, default=160, help="rows for 1 vs 2 workers (default 160)")
     parser.add_argument("--no-cluster", action="store_true", help="skip the head + second node runs")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each figure as soon as measured
     os.environ.setdefault("RAY_AUTH_MODE", "token")  # the engine's local head, and the loopback cluster
     cpus = os.cpu_count() or 1
     print(f"{cpus} CPUs, load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -170,9 +171,9 @@ def main() -> None:
     print(f"{len(rows)} distinct training replies (reply + customer message), learned critic, no result cache")
 
     local = timed_run(coach, source, folder / "local.jsonl", concurrency=4)
+    print(f"local engine (concurrency 4): {local['wall']:.1f} s, {local['rate']:.2f} rows/s")
     on_ray = timed_run(coach, source, folder / "ray.jsonl", engine="ray", workers=cpus)
     ratio = on_ray["rate"] / local["rate"]
-    print(f"local engine (concurrency 4): {local['wall']:.1f} s, {local['rate']:.2f} rows/s")
     first = on_ray["finished"][0] if on_ray["finished"] else float("nan")
     print(
         f"Ray engine ({cpus} workers, local head): {on_ray['wall']:.1f} s, {on_ray['rate']:.2f} rows/s "

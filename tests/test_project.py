@@ -80,7 +80,7 @@ def test_readme_first_screen_has_the_two_commands_that_ci_runs():
 
 def test_ci_lints_and_type_checks_before_the_tests():
     lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert "uv sync --frozen --compile-bytecode" in lines, "CI installs from the lock file only"
+    assert "uv sync --frozen --compile-bytecode --extra ray" in lines, "CI installs from the lock file only (and Ray)"
     for command in ("uv run ruff check .", "uv run ruff format --check .", "uv run mypy coach bench"):
         assert command in lines, command
         assert lines.index(command) < lines.index("uv run pytest"), f"{command} runs before the tests"
