@@ -749,3 +749,13 @@ def test_the_local_engine_never_imports_ray(tmp_path: Path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert run.returncode == 0, run.stderr
     assert run.stdout.split("\n")[-2] == "1 []"
+
+
+def test_the_ray_engine_without_ray_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from coach.batch import ray_engine
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as in the default install: `import ray` fails
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "draft": "Hello there."}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"coach\[ray\]"):
+        ray_engine.evaluate_file(object(), source, tmp_path / "out.jsonl", make_critic=Coach)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ def register(commands: Subcommands) -> None:
     evaluate.add_argument("-o", "--output", required=True, help="results file (JSONL, appended to)")
     evaluate.add_argument("--resume", action="store_true", help="skip ids the results file already has")
     evaluate.add_argument("--retry-failed", action="store_true", help="rerun the ids whose latest line is an error")
-    evaluate.add_argument("--concurrency", type=int, default=4, help="rows critiqued at once (default 4)")
+    evaluate.add_argument("--concurrency", type=int, default=4, help="local: rows critiqued at once (default 4)")
     evaluate.add_argument("--limit", type=int, default=None, help="critique at most N rows this run")
     evaluate.add_argument("--columns", default=None, help="map your columns: id=ticket,draft=reply,customer=message")
     evaluate.add_argument("--csv", default=None, help="also export the results as CSV to this file")
