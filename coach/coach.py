@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.cache import ResultCache
+from coach.errors import InputError
 from coach.inputs import check_draft, check_k, check_text
 from coach.judging.critic import CriticModel, load_critic_model
 from coach.judging.pipeline import CritiquePipeline, LearnedCritic
@@ -276,8 +277,20 @@ class Coach:
 
         return batch.evaluate(self, rows, **options)
 
-    def evaluate_file(self, source: str | Path, destination: str | Path, **options: Any) -> Any:
-        """Score a CSV/JSONL file of replies into append-only JSONL, resumable; returns the summary."""
+    def evaluate_file(
+        self, source: str | Path, destination: str | Path, *, engine: str = "local", **options: Any
+    ) -> Any:
+        """Score a CSV/JSONL/Parquet file of replies into append-only JSONL, resumable; returns the summary.
+
+        ``engine="ray"`` runs the rows on Ray Data (``coach[ray]``; options ``address``, ``workers``), each worker
+        with a Coach of its own made from these settings; ``"local"`` runs them in threads of this process.
+        """
+        if engine == "ray":
+            from coach.batch import ray_engine
+
+            return ray_engine.evaluate_file(self, source, destination, make_critic=Coach, **options)
+        if engine != "local":
+            raise InputError(f"unknown engine {engine!r}: use 'local' or 'ray'", field="engine")
         from coach.batch import run as batch
 
         return batch.evaluate_file(self, source, destination, **options)

@@ -733,3 +733,29 @@ def test_cli_stops_on_a_bad_file_with_one_error_line(tmp_path: Path, capsys: pyt
     assert main(["evaluate", str(source), "-o", str(tmp_path / "out.jsonl"), "--columns", "draft"]) == 1
     assert "role=column" in capsys.readouterr().err
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_the_local_engine_never_imports_ray(tmp_path: Path):
+    """Ray is an optional extra: the default engine, the CLI and the facade run without importing it."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "draft": "Hello there."}\n', encoding="utf-8")
+    code = (
+        "import sys; from coach.batch.run import evaluate_file; from tests.test_batch import make_critique; "
+        "import coach.cli.main, coach.coach; "
+        "C = type('C', (), {'critique': lambda self, d, c=None: make_critique(d)}); "
+        f"s = evaluate_file(C(), {str(source)!r}, {str(tmp_path / 'out.jsonl')!r}); "
+        "print(s.succeeded, [m for m in ('ray', 'pyarrow') if m in sys.modules])"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[-2] == "1 []"
+
+
+def test_the_ray_engine_without_ray_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from coach.batch import ray_engine
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as in the default install: `import ray` fails
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "draft": "Hello there."}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"coach\[ray\]"):
+        ray_engine.evaluate_file(object(), source, tmp_path / "out.jsonl", make_critic=Coach)  # type: ignore[arg-type]

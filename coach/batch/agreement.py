@@ -52,6 +52,9 @@ class BatchSummary(BaseModel):
     output: str = Field(default="", description="The results file (JSONL).")
     summary_file: str = Field(default="", description="Where this summary was saved (JSON).")
     csv: str | None = Field(default=None, description="The CSV export, when one was asked for.")
+    parquet: str | None = Field(default=None, description="The Parquet export, when one was asked for.")
+    engine: str = Field(default="local", description="What ran the rows: `local` (threads) or `ray` (Ray Data).")
+    workers: int | None = Field(default=None, description="Ray workers (one CPU each), when the engine is `ray`.")
 
     def text(self) -> str:
         """A few readable lines for the CLI."""
@@ -59,7 +62,7 @@ class BatchSummary(BaseModel):
             f"{self.rows} rows: {self.succeeded} scored, {self.failed} failed"
             + (f"; overall mean {self.overall_mean:.2f}" if self.overall_mean is not None else ""),
             f"this run: {self.run_rows} rows ({self.run_failed} failed), {self.run_skipped} already done, "
-            f"{self.run_seconds:.1f} s",
+            f"{self.run_seconds:.1f} s" + (f" on Ray ({self.workers} workers)" if self.engine == "ray" else ""),
         ]
         for cid, c in self.criteria.items():
             mean = f"{c.mean:.2f}" if c.mean is not None else "-"
@@ -73,7 +76,7 @@ class BatchSummary(BaseModel):
         for message, count in list(self.errors.items())[:5]:
             lines.append(f"  failed x{count}: {message}")
         lines += [f"note: {note}" for note in self.notes]
-        files = [("results", self.output), ("summary", self.summary_file), ("csv", self.csv)]
+        files = [("results", self.output), ("summary", self.summary_file), ("csv", self.csv), ("parquet", self.parquet)]
         lines.append("  ".join(f"{label}: {path}" for label, path in files if path))
         return "\n".join(lines)
 

@@ -1,4 +1,4 @@
-"""Batch input: read replies from CSV/JSONL into rows, and the row and result models of a batch run.
+"""Batch input: read replies from CSV, JSONL or Parquet into rows, and the row and result models of a batch run.
 
 The results file those rows end up in is ``coach.batch.results``.
 """
@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ FIELDS = ("id", "draft", "customer_message", "language")
 FIELD_ALIASES = {"customer": "customer_message", "message": "customer_message"}
 HUMAN_PREFIX = "human_"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_READ_ROWS = 10_000
 CSV_DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64_000
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -100,8 +102,10 @@ class InputTable(BaseModel):
 
 
 def read_input(path: str | Path, columns: Mapping[str, str] | None = None) -> InputTable:
-    """Rows of a CSV or JSONL file; a file coach cannot use raises ``InputError`` before any LLM call."""
+    """Rows of a CSV, JSONL or Parquet file; a file coach cannot use raises ``InputError`` before any LLM call."""
     source = Path(path)
+    if source.suffix.lower() in PARQUET_SUFFIXES:
+        return rows_from_records(_parquet_records(source), columns, source.name)
     try:
         data = source.read_bytes()
     except OSError as exc:
@@ -145,6 +149,26 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, list[str]]:
     note = f"{name} is not valid UTF-8: read as {encoding}; save it as UTF-8 if the text looks wrong"
     log.warning(note)
     return data.decode(encoding, errors="replace"), [note]
+
+
+def pyarrow_module() -> Any:
+    """pyarrow with its Parquet module; it comes with ``coach[ray]`` (the default install has none)."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise InputError("Parquet needs pyarrow: install coach with its Ray extra, `coach[ray]`", field="file") from exc
+    return pyarrow
+
+
+def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a Parquet file, read one record batch at a time."""
+    pa = pyarrow_module()
+    try:
+        for batch in pa.parquet.ParquetFile(path).iter_batches(batch_size=PARQUET_READ_ROWS):
+            yield from batch.to_pylist()
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path.name}: not a readable Parquet file ({exc})", field="file") from exc
 
 
 def _jsonl_records(text: str, name: str) -> list[dict[str, Any] | str]:

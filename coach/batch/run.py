@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from coach.batch.agreement import BatchSummary, summarize
-from coach.batch.io import BatchResult, BatchRow, read_input, rows_from_records
+from coach.batch.io import BatchResult, BatchRow, InputTable, read_input, rows_from_records
 from coach.batch.results import ResultWriter, read_results, repair_results, write_csv
 from coach.batch.rows import Critic, RetryPolicy, critique_row
 from coach.errors import CoachError, InputError, LLMError
@@ -102,10 +102,10 @@ def evaluate(
         raise InputError(f"concurrency must be 1-{MAX_CONCURRENCY}, got {concurrency}", field="concurrency")
     batch = _as_rows(rows, columns)
     results = _run(coach, batch[:limit] if limit is not None else batch, concurrency, retry or RetryPolicy())
-    return _stop_when_llm_is_down(results, stop_after) if stop_after else results
+    return stop_when_llm_is_down(results, stop_after) if stop_after else results
 
 
-def _stop_when_llm_is_down(results: Generator[BatchResult, None, None], stop_after: int) -> Iterator[BatchResult]:
+def stop_when_llm_is_down(results: Generator[BatchResult, None, None], stop_after: int) -> Iterator[BatchResult]:
     failures = 0
     try:
         for result in results:
@@ -259,37 +259,26 @@ def evaluate_file(
     limit: int | None = None,
     columns: Mapping[str, str] | None = None,
     csv_path: str | Path | None = None,
+    parquet_path: str | Path | None = None,
     retry: RetryPolicy | None = None,
     stop_after: int | None = STOP_AFTER_FAILURES,
     progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchSummary:
-    """Score a CSV/JSONL file into append-only JSONL plus ``<name>.summary.json`` (and a CSV when asked).
+    """Score a CSV/JSONL/Parquet file into append-only JSONL plus ``<name>.summary.json`` (CSV, Parquet when asked).
 
     ``resume`` skips ids the results file already has (scored or failed); ``retry_failed`` reruns ids
     whose latest line is an error; together they do both. Without either, an existing results file
     is an ``InputError`` (appending a second run to it would mix the two).
     """
     output = Path(destination)
-    table = read_input(source, columns)
-    if output.exists() and output.stat().st_size and not (resume or retry_failed):
-        raise InputError(f"{output} exists: pass resume=True (--resume) or retry_failed=True, or another name")
-    repair_results(output)
-    previous = read_results(output)
-    todo = [row for row in table.rows if _wanted(row, previous, resume, retry_failed)]
-    if limit is not None:
-        todo = todo[:limit]
+    table, todo = plan_run(source, output, resume=resume, retry_failed=retry_failed, limit=limit, columns=columns)
     state = BatchProgress(total=len(todo), skipped=len(table.rows) - len(todo))
     started = time.perf_counter()
     if progress is not None:
         progress(state)
     with ResultWriter(output) as writer:
-        for result in evaluate(coach, todo, concurrency=concurrency, retry=retry, stop_after=stop_after):
-            writer.append(result)
-            state.done += 1
-            state.failed += not result.ok
-            state.elapsed_s = time.perf_counter() - started
-            if progress is not None:
-                progress(state)
+        results = evaluate(coach, todo, concurrency=concurrency, retry=retry, stop_after=stop_after)
+        record_results(results, writer, state, started, progress)
     run = {
         "run_rows": state.done,
         "run_failed": state.failed,
@@ -297,7 +286,43 @@ def evaluate_file(
         "run_seconds": round(time.perf_counter() - started, 3),
         "notes": table.notes,
     }
-    return write_summary(output, csv_path, **run)
+    return write_summary(output, csv_path, parquet_path, **run)
+
+
+def plan_run(
+    source: str | Path,
+    output: Path,
+    *,
+    resume: bool,
+    retry_failed: bool,
+    limit: int | None,
+    columns: Mapping[str, str] | None,
+) -> tuple[InputTable, list[BatchRow]]:
+    """The input's rows and the ones this run must critique, given what the results file already holds."""
+    table = read_input(source, columns)
+    if output.exists() and output.stat().st_size and not (resume or retry_failed):
+        raise InputError(f"{output} exists: pass resume=True (--resume) or retry_failed=True, or another name")
+    repair_results(output)
+    previous = read_results(output)
+    todo = [row for row in table.rows if _wanted(row, previous, resume, retry_failed)]
+    return table, todo[:limit] if limit is not None else todo
+
+
+def record_results(
+    results: Iterable[BatchResult],
+    writer: ResultWriter,
+    state: BatchProgress,
+    started: float,
+    progress: Callable[[BatchProgress], None] | None,
+) -> None:
+    """Append each finished row to the results file as it comes, and report progress."""
+    for result in results:
+        writer.append(result)
+        state.done += 1
+        state.failed += not result.ok
+        state.elapsed_s = time.perf_counter() - started
+        if progress is not None:
+            progress(state)
 
 
 def _wanted(row: BatchRow, previous: Mapping[str, BatchResult], resume: bool, retry_failed: bool) -> bool:
@@ -308,15 +333,22 @@ def _wanted(row: BatchRow, previous: Mapping[str, BatchResult], resume: bool, re
     return retry_failed and not before.ok
 
 
-def write_summary(output: Path, csv_path: str | Path | None = None, **run: Any) -> BatchSummary:
-    """Summarize a results file (latest line per id) into ``<name>.summary.json``, and export CSV if asked."""
+def write_summary(
+    output: Path, csv_path: str | Path | None = None, parquet_path: str | Path | None = None, **run: Any
+) -> BatchSummary:
+    """Summarize a results file (latest line per id) into ``<name>.summary.json``; export CSV and Parquet if asked."""
     results = list(read_results(output).values())
     criteria = load_rubric().ids
     target = summary_path(output)
     files = {"output": str(output), "summary_file": str(target), "csv": str(csv_path) if csv_path else None}
+    files["parquet"] = str(parquet_path) if parquet_path else None
     summary = summarize(results, criteria).model_copy(update=files | run)
     if csv_path is not None:
         write_csv(results, Path(csv_path), criteria)
+    if parquet_path is not None:
+        from coach.batch.parquet import write_parquet
+
+        write_parquet(results, Path(parquet_path), criteria)
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_text(json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(temporary, target)
