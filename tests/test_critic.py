@@ -10,6 +10,7 @@ import pytest
 
 from coach.errors import InputError, PromptError
 from coach.judging.critic import CriticModel, LinearModel, fit_logistic, load_critic_model
+from coach.judging.folds import out_of_fold_sentence_logits
 from coach.judging.thresholds import choose_thresholds, precision_cut
 from coach.judging.training import L2, fold_of, read_labelled
 from coach.knowledge.embeddings import Embedder
@@ -78,6 +79,41 @@ def _model(weight: float) -> CriticModel:
     return CriticModel.model_validate(
         {"embedder": "e", "rubric_version": "r", "criteria": {"a": {"draft": linear, "threshold": 0.5}}}
     )
+
+
+def test_stacked_sentence_logits_come_from_models_fitted_without_the_drafts_fold() -> None:
+    rng = np.random.default_rng(5)
+    owner = np.repeat(np.arange(60), 3)  # 60 drafts of 3 sentences
+    sentences = rng.normal(size=(len(owner), 4))
+    said = (sentences[:, 0] > 1.0).astype(int)
+    groups = np.arange(60) % 3
+    columns = out_of_fold_sentence_logits(sentences, owner, [said, None], groups, 3, 1.0)
+    assert columns.shape == (60, 2)
+    assert not columns[:, 1].any(), "a criterion without a sentence model reads 0, as the shipped model gives"
+    rest = groups[owner] != 0
+    fitted = fit_logistic(sentences[rest], said[rest], l2=1.0)
+    first = np.flatnonzero(groups == 0)[0]
+    assert columns[first, 0] == pytest.approx(fitted.logits(sentences[owner == first]).max(), abs=1e-6)
+    assert np.corrcoef(columns[:, 0], [said[owner == i].max() for i in range(60)])[0, 1] > 0.5
+
+
+def test_a_stacked_model_reads_its_sentence_models_top_logit() -> None:
+    draft = LinearModel(weights=[0.0, 0.0, 1.0], bias=0.0)  # the draft's two numbers, then the stacked logit
+    sentence = LinearModel(weights=[2.0, 0.0], bias=-1.0)
+    model = CriticModel.model_validate(
+        {
+            "embedder": "e",
+            "rubric_version": "r",
+            "stacked": True,
+            "criteria": {"a": {"draft": draft, "threshold": 0.5, "sentence": sentence}},
+        }
+    )
+    assert model.needs_sentences
+    sentences = np.array([[0.0, 1.0], [3.0, 0.0]])
+    assert model.sentence_logits(sentences).tolist() == [5.0]
+    assert model.violation_probabilities([0.0, 0.0], sentences)["a"] == pytest.approx(1 / (1 + np.exp(-5.0)))
+    with pytest.raises(ValueError, match="sentence vectors"):
+        model.violation_probabilities([0.0, 0.0])
 
 
 def test_the_fingerprint_follows_the_numbers_not_the_report() -> None:

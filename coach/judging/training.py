@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from coach.errors import InputError
 from coach.judging.critic import CriterionModel, CriticModel, FeatureSet, LinearModel, draft_features, fit_logistic
+from coach.judging.folds import fold_of, out_of_fold, out_of_fold_sentence_logits
 from coach.judging.one_thread import one_blas_thread
 from coach.judging.thresholds import critic_figures, held_apart_flags, line_chooser, precision_thresholds
 from coach.knowledge.embeddings import MODEL_NAME, Embedder, Vectors
@@ -42,7 +43,7 @@ PRECISION = 0.75  # an issue's line: the lowest cut whose cross-validated precis
 TIP_PRECISION = 0.5  # a tip's line: below the issue's, the lowest cut whose precision reaches this
 FALSE_PER_GOOD = 0.4  # the older budget rule (bench/critic_fit.py compares it): false issues per good draft
 FEATURES: FeatureSet = "draft+sentences+customer"  # +0.09 CV recall over the draft's vector alone
-PROBABILITY_DECIMALS = 6  # out-of-fold probabilities are rounded so last-bit noise cannot move a threshold
+STACKED = True  # the draft models also read the sentence models' highest logits (+0.03 CV recall, same false/good)
 
 
 class Verdict(BaseModel):
@@ -206,24 +207,30 @@ def sentence_labels(drafts: Sequence[LabelledDraft], features: Features, criteri
 # --------------------------------------------------------------------------- fitting
 
 
-def fold_of(draft_id: str, folds: int) -> int:
-    """A stable fold for a draft: the same in every run and on every machine."""
-    return int(hashlib.sha256(draft_id.encode("utf-8")).hexdigest(), 16) % folds
+def said_labels(drafts: Sequence[LabelledDraft], features: Features, criterion: str) -> np.ndarray | None:
+    """The sentence labels a criterion's sentence model is fitted on; None when too few to fit one."""
+    said = sentence_labels(drafts, features, criterion)
+    return said if said.sum() >= MIN_SENTENCE_POSITIVES else None
 
 
-def out_of_fold(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, folds: int, l2: float) -> np.ndarray:
-    """Each row's probability from a model fitted without its fold."""
-    predicted = np.zeros(len(labels))
-    for fold in range(folds):
-        test = groups == fold
-        train = ~test
-        if not test.any():
-            continue
-        if labels[train].min() == labels[train].max():
-            predicted[test] = float(labels[train][0])
-            continue
-        predicted[test] = fit_logistic(features[train], labels[train], l2=l2).probabilities(features[test])
-    return np.round(predicted, PROBABILITY_DECIMALS)
+def draft_matrix(
+    drafts: Sequence[LabelledDraft],
+    features: Features,
+    criteria: Sequence[str],
+    kind: FeatureSet,
+    stacked: bool,
+    *,
+    folds: int = 5,
+    l2: float = L2,
+) -> np.ndarray:
+    """The draft models' feature rows: ``kind``'s vectors, then with ``stacked`` the out-of-fold sentence logits."""
+    matrix = features.matrix(kind)
+    if not stacked:
+        return matrix
+    groups = np.asarray([fold_of(d.id, folds) for d in drafts])
+    said = [said_labels(drafts, features, cid) for cid in criteria]
+    logits = out_of_fold_sentence_logits(features.sentences, features.sentence_draft, said, groups, folds, l2)
+    return np.hstack([matrix, logits])
 
 
 def train_critic(
@@ -236,6 +243,7 @@ def train_critic(
     budget: float = FALSE_PER_GOOD,
     precision: float | None = PRECISION,
     kind: FeatureSet = FEATURES,
+    stacked: bool = STACKED,
     trained_on: dict[str, Any] | None = None,
 ) -> CriticModel:
     """Fit every criterion's draft and sentence models (with one BLAS thread); thresholds from out-of-fold
@@ -245,7 +253,17 @@ def train_critic(
     the older rule: the most problems found within ``budget`` false issues per good draft.
     """
     return one_blas_thread(
-        _train_critic, list(drafts), features, rubric, folds, l2, budget, precision, kind, dict(trained_on or {})
+        _train_critic,
+        list(drafts),
+        features,
+        rubric,
+        folds,
+        l2,
+        budget,
+        precision,
+        kind,
+        stacked,
+        dict(trained_on or {}),
     )
 
 
@@ -258,12 +276,13 @@ def _train_critic(
     budget: float,
     precision: float | None,
     kind: FeatureSet,
+    stacked: bool,
     trained_on: dict[str, Any],
 ) -> CriticModel:
     groups = np.asarray([fold_of(d.id, folds) for d in drafts])
     truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
     good = np.asarray([d.good for d in drafts])
-    matrix = features.matrix(kind)
+    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, folds=folds, l2=l2)
     oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
     choose = line_chooser(precision, budget)
     thresholds = choose(oof, truth, good)
@@ -273,10 +292,8 @@ def _train_critic(
         labels = truth[criterion].astype(np.int64)
         threshold = thresholds[criterion]
         tip = tip_lines.get(criterion)
-        sentence_model = None
-        said = sentence_labels(drafts, features, criterion)
-        if said.sum() >= MIN_SENTENCE_POSITIVES:
-            sentence_model = fit_logistic(features.sentences, said, l2=l2)
+        said = said_labels(drafts, features, criterion)
+        sentence_model = None if said is None else fit_logistic(features.sentences, said, l2=l2)
         criteria[criterion] = CriterionModel(
             draft=fit_logistic(matrix, labels, l2=l2),
             threshold=threshold,
@@ -292,10 +309,12 @@ def _train_critic(
         "precision": precision,
         "tip_precision": TIP_PRECISION,
         "features": kind,
+        "stacked": stacked,
     }
     return CriticModel(
         embedder=MODEL_NAME,
         features=kind,
+        stacked=stacked,
         rubric_version=rubric.version,
         criteria=criteria,
         trained_on=trained_on,
