@@ -18,6 +18,7 @@ import numpy as np
 
 from coach.errors import KnowledgeError
 from coach.knowledge.embeddings import Embedder, Vectors, read_vectors, vector_key
+from coach.knowledge.phrasebook import general_vocabulary
 from coach.knowledge.retrieval import text_vectors
 from coach.language import detect_language
 from coach.models import SimilarReply
@@ -44,6 +45,7 @@ class ReplyBook:
         self._known = known  # vectors computed when the replies were written (``knowledge/vectors.npz``)
         self._replies: list[SimilarReply] | None = None
         self._vectors: Vectors | None = None
+        self._vocabulary: dict[str, set[str]] | None = None
         self._lock = threading.Lock()
 
     def replies(self) -> list[SimilarReply]:
@@ -96,6 +98,20 @@ class ReplyBook:
         vectors = text_vectors(self._embedder, texts)
         case = situation(vectors[1], vectors[2] if customer else None)
         return float(vectors[0] @ case) > float(vectors[0] @ self.vectors()[ids.index(source)])
+
+    def situation_of(self, reply_id: str) -> Vectors | None:
+        """A reply's situation vector, by id (None for an id the file lacks)."""
+        ids = [r.id for r in self.replies()]
+        return self.vectors()[ids.index(reply_id)] if reply_id in ids else None
+
+    def vocabulary(self) -> dict[str, set[str]]:
+        """Per language, the words general to complaints: used in 4+ service domains of the replies."""
+        replies = self.replies()
+        with self._lock:
+            if self._vocabulary is None:
+                cases = [(r.language, r.domain, f"{r.customer_message} {r.text}") for r in replies]
+                self._vocabulary = general_vocabulary(cases)
+            return self._vocabulary
 
     def similar(self, language: str, case: Vectors, k: int = 2, exclude: Collection[str] = ()) -> list[SimilarReply]:
         """The ``k`` replies in ``language`` whose situation is closest to ``case`` (a ``situation`` vector)."""
