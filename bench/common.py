@@ -31,6 +31,12 @@ def load_eval(queries_file: str = "queries.jsonl") -> tuple[list[dict[str, Any]]
     return [json.loads(line) for line in lines if line.strip()], by_name
 
 
+def heldout_domains() -> dict[str, str]:
+    """The service domain of each held-out draft that has one (``eval/raw/heldout-extra.jsonl``), by id."""
+    lines = (EVAL / "raw" / "heldout-extra.jsonl").read_text(encoding="utf-8").splitlines()
+    return {row["id"]: row["domain"] for row in map(json.loads, filter(str.strip, lines)) if row.get("domain")}
+
+
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """``--queries`` (default: the tuning set), ``--heldout`` (checking only) and ``--limit`` (a smoke run)."""
     parser.add_argument("--queries", default=TUNING, help=f"file under eval/ (default {TUNING}, the tuning set)")

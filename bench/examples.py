@@ -1,6 +1,7 @@
 """Each issue's example (issue #22) and the rewrite by sentence surgery, measured on the labelled drafts.
 
-Usage:  python -m bench.examples [--limit N | --per-language N] [--heldout] [--rating /tmp/examples_for_rating.jsonl]
+Usage:  python -m bench.examples [--limit N | --per-language N] [--heldout]
+        python -m bench.examples --heldout --rating FILE --rating-only [--adapted FILE]
 
 Per issue of each draft's critique: an example present; in the draft's language; not a copy of a draft
 sentence; no number or name the draft and the customer's message lack; and, with the example applied (put
@@ -8,14 +9,15 @@ instead of the quoted words, or inserted where the missing part belongs), the cr
 criterion (aimed for: >= 0.85). Critique time p50 (examples included; a fresh result cache: no timing is a hit).
 Per bad draft, the rewrite (sentence surgery with the examples as filled by code; no LLM): strictly better
 overall, never worse on a criterion, the draft's facts kept, in its language, no rubric advice pasted, time p50.
-With ``--rating``, 10 examples per language (draft, customer message, example; nothing else) for a blind rater.
+With ``--rating``, 10 examples per language of bad drafts, one issue per draft, criteria in turn (n, language,
+draft, customer message, what the example is for in plain English, example; nothing else) for a blind rater;
+``--rating-only --adapted FILE`` also writes the sentence the page shows after the LLM adapts each.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import tempfile
 import time
@@ -91,6 +93,8 @@ def main() -> None:
     parser.add_argument("--heldout", action="store_true", help="eval/heldout.jsonl (final figures only)")
     parser.add_argument("--rating", type=Path, default=None, help="write 10 examples per language here")
     parser.add_argument("--rating-only", action="store_true", help="only critique the drafts and write --rating")
+    parser.add_argument("--adapted", type=Path, default=None, help="with --rating-only: the LLM's sentences here")
+    parser.add_argument("--adapt-budget-s", type=float, default=600.0, help="time for --adapted, seconds")
     args = parser.parse_args()
     rows, _ = load_eval("heldout.jsonl" if args.heldout else "queries.jsonl")
     rows = [r for r in rows if r.get("kind", "draft") == "draft"]
@@ -108,8 +112,13 @@ def main() -> None:
         scratch_settings = Settings(data_dir=Path(scratch), index_dir=settings.resolved_index_dir)
         if args.rating_only and args.rating:
             coach = Coach(scratch_settings, embedder=RememberingEmbedder())
-            found = [(r, coach.critique(r["text"], r.get("customer_message"))) for r in rows]
-            write_rating(args.rating, [(r, str(i.example)) for r, c in found for i in c.issues if i.example])
+            bad = [r for r in rows if not r.get("good")]
+            found = [(r, coach.critique(r["text"], r.get("customer_message"))) for r in bad]
+            sample = rating_sample([(r, i) for r, c in found for i in c.issues])
+            write_rating(args.rating, sample)
+            if args.adapted:
+                shown = adapted_sentences(coach, sample, args.adapt_budget_s)
+                write_rating(args.adapted, sample[: len(shown)], shown)
             return
         run(scratch_settings, rows, args.rating)
 
@@ -146,7 +155,7 @@ def run(settings: Settings, rows: list[dict[str, Any]], rating: Path | None) -> 
         times.append(time.perf_counter() - started)
         found = issue_checks(coach, row, critique)
         issues[row["language"]] += found
-        rated += [(row, r["example"]) for r in found if r.get("example")]
+        rated += [(row, issue) for issue in critique.issues if issue.example and not row.get("good")]
         if not row.get("good"):
             rewrites[row["language"]].append(rewrite_checks(coach, rewriter, row))
         print(f"  {n}/{len(rows)} {row['id']}: {len(found)} issues", flush=True)
@@ -155,7 +164,7 @@ def run(settings: Settings, rows: list[dict[str, Any]], rating: Path | None) -> 
     print(f"\nfinal figures, {len(rows)} drafts")
     report(issues, rewrites, times)
     if rating:
-        write_rating(rating, rated)
+        write_rating(rating, rating_sample(rated))
 
 
 def report(
@@ -191,22 +200,80 @@ def report(
         print(f"rewrite p50 {statistics.median(r['seconds'] for r in every_rw):.2f} s")
 
 
-def write_rating(path: Path, rated: list[tuple[dict[str, Any], str]]) -> None:
-    """10 examples per language, from different drafts where there are enough: draft, message, example only."""
-    chosen: list[dict[str, str]] = []
-    rng = random.Random(22)
+PLAIN = {  # what each criterion's example is for, in plain English (the rater sees this, never the rubric)
+    "acknowledgement_empathy": "acknowledge how the customer feels",
+    "apology_ownership": "apologise and take ownership",
+    "listening_clarifying": "show you understood, or ask a clarifying question",
+    "solution_alternatives": "offer a concrete solution or options",
+    "expectations_timeframe": "say what happens next and when",
+    "clear_positive_wording": "say it clearly and positively",
+    "followup_thanks": "thank the customer and offer further help",
+    "calm_professional_tone": "keep a calm, professional tone",
+}
+PER_LANGUAGE = 10
+
+
+def rating_sample(rated: list[tuple[dict[str, Any], Any]]) -> list[tuple[dict[str, Any], Any]]:
+    """10 (row, issue) pairs per language, one issue per draft, criteria taken in turn so they spread."""
+    chosen: list[tuple[dict[str, Any], Any]] = []
     for language in LANGS:
-        pool = [(row, example) for row, example in rated if row["language"] == language]
-        rng.shuffle(pool)
-        seen: set[str] = set()
-        first = [p for p in pool if not (p[0]["id"] in seen or seen.add(p[0]["id"]))]  # type: ignore[func-returns-value]
-        picked = (first + [p for p in pool if p not in first])[:10]
-        chosen += [
-            {"draft": row["text"], "customer_message": row.get("customer_message") or "", "example": example}
-            for row, example in picked
-        ]
-    path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in chosen), encoding="utf-8")
-    print(f"wrote {len(chosen)} examples to {path}")
+        pool = [(row, issue) for row, issue in rated if row["language"] == language and issue.example]
+        by_criterion: dict[str, list[tuple[dict[str, Any], Any]]] = defaultdict(list)
+        for row, issue in pool:
+            by_criterion[issue.criterion].append((row, issue))
+        used: set[str] = set()
+        picked: list[tuple[dict[str, Any], Any]] = []
+        while len(picked) < PER_LANGUAGE and any(by_criterion.values()):
+            for criterion in sorted(by_criterion, key=lambda c: len([p for p in picked if p[1].criterion == c])):
+                queue = by_criterion[criterion]
+                while queue and queue[0][0]["id"] in used:
+                    queue.pop(0)
+                if queue and len(picked) < PER_LANGUAGE:
+                    row, issue = queue.pop(0)
+                    used.add(row["id"])
+                    picked.append((row, issue))
+                    break
+            else:
+                break
+        chosen += picked
+    return chosen
+
+
+def write_rating(path: Path, sample: list[tuple[dict[str, Any], Any]], sentences: list[str] | None = None) -> None:
+    """The rater's file: draft, message, what the example is for and the example; nothing else."""
+    lines = [
+        {
+            "n": n,
+            "language": row["language"],
+            "customer_message": row.get("customer_message") or "",
+            "draft": row["text"],
+            "criterion_plain": PLAIN.get(issue.criterion, issue.criterion),
+            "example": sentences[n - 1] if sentences is not None else issue.example,
+        }
+        for n, (row, issue) in enumerate(sample, 1)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    print(f"wrote {len(lines)} examples to {path}")
+
+
+def adapted_sentences(coach: Coach, sample: list[tuple[dict[str, Any], Any]], budget_s: float) -> list[str]:
+    """Per sampled issue, the sentence the page shows after the LLM adapts it (``suggest_stream``), until the
+    time budget is spent; prints how many were the LLM's own (the rest: the phrasing, its checks failed)."""
+    shown: list[str] = []
+    started, own = time.perf_counter(), 0
+    for row, issue in sample:
+        if time.perf_counter() - started > budget_s:
+            break
+        critique = coach.critique(row["text"], row.get("customer_message"))
+        single = critique.model_copy(update={"issues": [issue]})
+        sentence = list(coach.suggest_stream(row["text"], single, row.get("customer_message")))[-1]
+        own += sentence != issue.example
+        shown.append(sentence)
+        whose = "LLM" if sentence != issue.example else "phrasing"
+        print(f"  adapted {len(shown)}/{len(sample)} ({whose})", flush=True)
+    print(f"adapted: {own} of {len(shown)} shown as the LLM wrote them, the rest the phrasing")
+    return shown
 
 
 if __name__ == "__main__":

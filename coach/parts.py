@@ -263,7 +263,13 @@ class Parts:
             self.retriever.rank,
             self.linked,
             why=load_why(self.settings.prompts_dir),
-            examples=ExamplePicker(self.phrasebook, self.embedder, self.known_vectors),
+            examples=ExamplePicker(
+                self.phrasebook,
+                self.embedder,
+                self.known_vectors,
+                general=lambda: self.replies.vocabulary(),
+                source_case=lambda reply_id: self.replies.situation_of(reply_id),
+            ),
         )
 
     def adapter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Adapter:

@@ -129,6 +129,27 @@ def test_issues_quote_explain_suggest_and_cite_passages_in_their_own_language() 
     assert render.strengths_markdown(make_critique()) == "### Strengths\n- Greets the customer."
 
 
+def test_tips_read_like_the_issues_why_in_the_drafts_language() -> None:
+    tip = Issue(
+        criterion="apology_ownership",
+        name="Извинение и ответственность",
+        kind="missing",
+        severity="low",
+        quote="",
+        start=12,
+        end=12,
+        explanation="В ответе нет извинения: добавьте его после приветствия и возьмите проблему на себя.",
+        suggestion="Извинитесь за проблему, признайте ошибку и уберите обвинения и оправдания.",
+    )
+    critique = make_critique().model_copy(update={"language": "ru", "tips": [tip]})
+    text = render.tips_markdown(critique, len(DRAFT))
+    assert "**Извинение и ответственность**: В ответе нет извинения: добавьте его после приветствия" in text
+    assert "explanation says" not in text and "missing:" not in text
+    assert "*Missing*" in render.issues_markdown(
+        critique.model_copy(update={"issues": [tip.model_copy(update={"severity": "high"})]}), len(DRAFT)
+    )
+
+
 def test_progress_shows_elapsed_time_and_the_share_done() -> None:
     waiting = render.progress_markdown(
         Progress(stage="llm", message="checking the rubric: 50%", elapsed_s=12.4, fraction=0.5)

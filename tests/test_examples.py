@@ -134,3 +134,73 @@ def test_similar_replies_are_the_closest_cases_in_the_drafts_language(tmp_path) 
     assert [r.id for r in found] == ["ru-1", "ru-2"] and found[0].score > found[1].score
     assert [r.id for r in book.similar("ru", situation(draft, message), k=2, exclude={"ru-1"})] == ["ru-2"]
     assert list((tmp_path / "data").glob("replies-*.npy")), "the situation vectors are kept in the data dir"
+
+
+def test_every_shipped_phrasing_is_sayable_in_any_complaint() -> None:
+    """Curated, at least 5 per cell, none a copy of the rubric's advice, and a slot-free fallback first."""
+    from coach.writing.adapting import advice_pieces, is_copy
+
+    book = load_phrasebook(shipped_knowledge_dir())
+    rubric = load_rubric()
+    advice = advice_pieces([t.get(lang) for c in rubric.criteria for t in (c.fix, c.good) for lang in LANGS])
+    assert not book.gaps(rubric.ids)
+    for criterion in rubric.ids:
+        for language in LANGS:
+            cell = book.phrasings_for(criterion, language)
+            assert open_slots(cell[0].text) == 0, f"{criterion}/{language}: the fallback needs no slot"
+            for p in cell:
+                assert p.method == "curated" and not is_copy(p.text, advice), p.text
+                assert not any(ch.isdigit() for ch in p.text), "numbers are the agent's to say, as slots"
+
+
+def mined_book() -> str:
+    generic = {**phrasing("Приносим извинения за неудобства."), "method": "curated"}
+    foreign = phrasing("Извините, что вы остались без воды с ребёнком дома.", "ru-water")
+    return book_text(phrasings={"apology_ownership": {"ru": [generic, foreign]}})
+
+
+def test_a_phrasing_with_another_cases_situation_is_not_shown() -> None:
+    book = parse_phrasebook(mined_book())
+    embedder = WordEmbedder()
+    general = {"ru": {"извини", "вы"}}
+    picker = ExamplePicker(lambda: book, embedder, general=lambda: general)  # type: ignore[arg-type]
+    draft, customer = "Вы остались без ответа, что с возвратом, извините.", "Где мои деньги за возврат?"
+    vectors = embedder.queries([draft, customer])
+    issue = Issue(criterion="apology_ownership", kind="missing", quote="", start=0, end=0, explanation="")
+    case = CaseVectors(vectors[0], None, vectors[1])
+    everything = {"ru": {w.lower()[:6] for w in ["извините", "остались", "воды", "ребёнком", "дома"]}}
+    ungated = ExamplePicker(lambda: book, embedder, general=lambda: everything)  # type: ignore[arg-type]
+    [closest] = ungated.examples([issue], draft, customer, "ru", case, [(0, len(draft))])
+    assert "воды" in str(closest.example), "closeness alone prefers the phrasing that shares the draft's words"
+    [chosen] = picker.examples([issue], draft, customer, "ru", case, [(0, len(draft))])
+    assert chosen.example == "Приносим извинения за неудобства.", "the gate refuses water and a child at home"
+    water = "Ваш водопровод починят: вы остались без воды с ребёнком дома, извините."
+    assert picker.fits(book.phrasings_for("apology_ownership", "ru")[1], vectors[0], "ru", case, water)
+
+
+def test_the_phrasing_chosen_is_the_one_the_critic_would_stop_flagging() -> None:
+    texts = ["Приносим извинения за неудобства.", "Мне жаль, что так вышло."]
+    cell = [{**phrasing(t), "method": "curated"} for t in texts]
+    book = parse_phrasebook(book_text(phrasings={"apology_ownership": {"ru": cell}}))
+    embedder = WordEmbedder()
+    picker = ExamplePicker(lambda: book, embedder)  # type: ignore[arg-type]
+    sorry = embedder.queries([texts[1]])[0]
+    draft = "Ваш заказ в пути."
+    vectors = embedder.queries([draft, "Где заказ?"])
+    issue = Issue(criterion="apology_ownership", kind="missing", quote="", start=0, end=0, explanation="")
+    seen: list[int] = []
+
+    def margin(criterion: str, vector: np.ndarray, sentences: np.ndarray | None, customer: np.ndarray | None) -> float:
+        assert criterion == "apology_ownership" and sentences is not None and len(sentences) == 2
+        seen.append(len(sentences))
+        return 1.0 - 3.0 * float(sentences[-1] @ sorry)  # the critic likes «Мне жаль»
+
+    case = CaseVectors(vectors[0], embedder.queries([draft]), vectors[1])
+    [chosen] = picker.examples([issue], draft, "Где заказ?", "ru", case, [(0, len(draft))], margin=margin)
+    assert chosen.example == "Мне жаль, что так вышло." and len(seen) == 2
+
+
+def test_a_date_is_never_filled_in_a_promise() -> None:
+    book = parse_phrasebook(book_text())
+    facts = {"date": ["3 марта"], "name": ["Анна"]}
+    assert fill_slots("Ответим до [дата], [имя].", "ru", book, facts) == "Ответим до [дата], Анна."

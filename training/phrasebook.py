@@ -1,4 +1,7 @@
-"""Mine the phrasebook (``knowledge/phrasebook.yaml``) and the masked good replies (``knowledge/replies.jsonl``).
+"""Mine phrasebook candidates (``training/phrasebook-mined.yaml``) and the masked good replies (``replies.jsonl``).
+
+The shipped phrasebook (``knowledge/phrasebook.yaml``) is curated: mined sentences kept another case's situation
+(a blind rater found 64 % of them unusable), so they are candidates for trainers to review, not examples.
 
 From the good drafts of ``drafts.jsonl`` (every criterion ``ok``):
 1. attribute each sentence to criteria by ablation: the draft without the sentence is judged again by the
@@ -11,7 +14,8 @@ From the good drafts of ``drafts.jsonl`` (every criterion ``ok``):
 3. drop sentences still too case-specific: longer than 140 characters or 22 words, more than two slots of
    situation, or more situation words than others.
 
-    uv run python training/phrasebook.py             # rebuild both files (deterministic; ~2 min on 2 cores)
+    uv run python training/phrasebook.py                  # mine the candidates, rebuild the replies and vectors
+    uv run python training/phrasebook.py --vectors-only   # after editing knowledge/phrasebook.yaml: its vectors
 """
 
 from __future__ import annotations
@@ -264,7 +268,12 @@ def main() -> None:
     parser.add_argument("--no-vectors", action="store_true", help="do not precompute the texts' vectors")
     parser.add_argument("--reverse", action="store_true", help="ablate from the last draft (a second worker)")
     parser.add_argument("--only-cached", action="store_true", help="use only the ablations already kept (a preview)")
+    parser.add_argument("--mined", type=Path, default=ROOT / "training" / "phrasebook-mined.yaml")
+    parser.add_argument("--vectors-only", action="store_true", help="only the vectors of the shipped phrasebook")
     args = parser.parse_args()
+    if args.vectors_only:
+        refresh_vectors(args.out, Embedder(args.threads))
+        return
     rows = [json.loads(line) for line in args.drafts.read_text(encoding="utf-8").splitlines() if line.strip()]
     good = [r for r in rows if all(v["label"] == "ok" for v in r["verdicts"].values())]
     by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -296,23 +305,32 @@ def main() -> None:
         "slots": SLOTS,
         "phrasings": phrasings,
     }
-    header = "# Phrasings per rubric criterion and language, facts as [slots]. Trainers' data: review and edit.\n"
+    header = "# Mined phrasebook candidates, facts as [slots]: review them before copying one into knowledge/.\n"
     header += "# Rebuild: uv run python training/phrasebook.py (overwrites this file).\n"
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
-    (args.out / "phrasebook.yaml").write_text(header + text, encoding="utf-8")
+    args.mined.write_text(header + text, encoding="utf-8")
     replies = [masked_reply(r) for r in sorted(good, key=lambda r: r["id"])]
     (args.out / "replies.jsonl").write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8"
     )
     if not args.no_vectors:
-        write_vectors(args.out / VECTORS_FILE, phrasings, replies, Embedder(args.threads))
+        refresh_vectors(args.out, Embedder(args.threads))
     for criterion in rubric.ids:
         counts = {lang: len(phrasings[criterion][lang]) for lang in SUPPORTED_LANGUAGES}
         flagged = sum(
             p["method"] == "ablation-flag" for lang in SUPPORTED_LANGUAGES for p in phrasings[criterion][lang]
         )
         print(f"{criterion:26} {counts}  ablation-flag {flagged}", file=sys.stderr)
-    print(f"wrote {args.out / 'phrasebook.yaml'} and {len(replies)} replies", file=sys.stderr)
+    print(f"wrote {args.mined} and {len(replies)} replies", file=sys.stderr)
+
+
+def refresh_vectors(folder: Path, embedder: Embedder) -> None:
+    """The vectors file for the shipped phrasebook and replies of ``folder``."""
+    book = yaml.safe_load((folder / "phrasebook.yaml").read_text(encoding="utf-8"))
+    lines = (folder / "replies.jsonl").read_text(encoding="utf-8").splitlines()
+    replies = [json.loads(line) for line in lines if line.strip()]
+    write_vectors(folder / VECTORS_FILE, book["phrasings"], replies, embedder)
+    print(f"wrote {folder / VECTORS_FILE}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import numpy as np
 from coach.cache import ResultCache, cache_key
 from coach.facts import mask_draft
 from coach.inputs import check_draft
-from coach.judging.critic import CriticModel
+from coach.judging.critic import CriticModel, logit
 from coach.judging.examples import CaseVectors, ExamplePicker
 from coach.judging.feedback import MAX_CITED, Judgement, build_feedback, overall_score
 from coach.judging.injection import instruction_spans
@@ -127,6 +127,15 @@ class LearnedCritic:
             )
         return judgements, sentences, CaseVectors(vector, sentence_vectors, customer_vector)
 
+    def margin(
+        self, criterion: str, vector: Vectors, sentence_vectors: Vectors | None, customer_vector: Vectors | None
+    ) -> float:
+        """Log-odds of the critic's P(violated) over the criterion's threshold for these features (>= 0: flagged)."""
+        if self.model.needs_sentences and sentence_vectors is None:
+            return 0.0
+        probability = self.model.violation_probabilities(vector, sentence_vectors, customer_vector)[criterion]
+        return logit(probability) - logit(self.model.criteria[criterion].threshold)
+
     def citations(
         self, vector: Vectors, flagged: Sequence[str], language: str | None = None
     ) -> dict[str, list[Passage]]:
@@ -157,7 +166,9 @@ class LearnedCritic:
                 case = CaseVectors(
                     case.draft, self._embedder.queries([draft[a:b] for a, b in sentences]), case.customer
                 )
-            issues = self.examples.examples(issues, draft, customer_message, language, case, sentences)
+            issues = self.examples.examples(
+                issues, draft, customer_message, language, case, sentences, margin=self.margin
+            )
         return Critique(
             language=language,
             scores=feedback.scores,

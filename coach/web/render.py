@@ -128,15 +128,6 @@ def cited_passages(ids: Iterable[str], passages: Sequence[Passage]) -> list[Pass
     return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
 
 
-def missing_where(issue: Issue, draft_length: int | None) -> str:
-    """Where a missing part belongs, in words (the explanation says it in the draft's language)."""
-    if issue.start == 0:
-        return "add it at the start"
-    if draft_length is not None and issue.start >= draft_length:
-        return "add it at the end"
-    return "add it where the explanation says"
-
-
 def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
     """Each issue: the quoted span, why it is a problem, what to write instead, and the passages it rests on.
 
@@ -151,7 +142,7 @@ def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
         badge = f'<span class="severity severity-{issue.severity}">{issue.severity}</span>'
         lines = [
             f"### {number}. {escape(issue_label(issue))} {badge}",
-            f"> {escape(issue.quote)}" if issue.kind == "said" else f"*Missing: {missing_where(issue, draft_length)}*",
+            f"> {escape(issue.quote)}" if issue.kind == "said" else "*Missing*",
             "",
             escape(issue.explanation),
         ]
@@ -166,13 +157,16 @@ def issues_markdown(critique: Critique, draft_length: int | None = None) -> str:
 
 
 def tips_markdown(critique: Critique, draft_length: int | None = None) -> str:
-    """Tips, after the issues: criteria the critic leans towards, below an issue's line; not counted as issues."""
+    """Tips, after the issues: criteria the critic leans towards, below an issue's line; not counted as issues.
+
+    Each reads like an issue's why, in the draft's language: the quoted words and what is wrong with them, or
+    what is missing and where it belongs.
+    """
     if not critique.tips:
         return ""
     lines = ["### Tips (not issues)"]
     for tip in critique.tips:
-        where = f"“{escape(tip.quote)}”" if tip.kind == "said" else f"missing: {missing_where(tip, draft_length)}"
-        lines.append(f"- **{escape(issue_label(tip))}** ({where}): {escape(tip.suggestion or tip.explanation)}")
+        lines.append(f"- **{escape(issue_label(tip))}**: {escape(tip.explanation or tip.suggestion or '')}")
     return "\n".join(lines)
 
 
