@@ -113,6 +113,11 @@ def test_critique_rewrite_and_ask_from_the_command_line(indexed_coach, tmp_path:
         result = json.loads(critique.stdout)
         text = draft.read_text(encoding="utf-8")
         assert result["issues"] and all(text[i["start"] : i["end"]] == i["quote"] for i in result["issues"])
+        shown = run_cli("critique", str(draft), env_extra=env)  # for people: each issue's example, no offsets
+        assert shown.returncode == 0, shown.stderr
+        first = result["issues"][0]
+        assert f"{'write instead' if first['kind'] == 'said' else 'add'}: {first['example']}" in shown.stdout
+        assert "belongs at" not in shown.stdout
         asked = run_cli("ask", "How do I calm an angry customer?", env_extra=env)
         assert asked.returncode == 0, asked.stderr
         assert "[1]" in asked.stdout

@@ -32,9 +32,11 @@ def critique_text(critique: Critique) -> str:
         lines.append(
             f'{n}. [{issue.severity}] {issue.name or issue.criterion}: "{issue.quote}" ({issue.start}-{issue.end})'
             if issue.kind == "said"
-            else f"{n}. [{issue.severity}] {issue.name or issue.criterion}: missing (belongs at {issue.start})"
+            else f"{n}. [{issue.severity}] {issue.name or issue.criterion}: missing"
         )
         lines.append(f"   {issue.explanation}")
+        if issue.example:
+            lines.append(f"   {'write instead' if issue.kind == 'said' else 'add'}: {issue.example}")
         if issue.suggestion:
             lines.append(f"   → {issue.suggestion}")
         if issue.passage_ids:
