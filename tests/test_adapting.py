@@ -9,7 +9,15 @@ from coach.language import detect_language
 from coach.llm.client import LLMProvider
 from coach.models import Critique, Issue, Score
 from coach.prompts import load_prompt, load_rubric
-from coach.writing.adapting import advice_pieces, has_preamble, invented, is_copy, text_problems
+from coach.writing.adapting import (
+    advice_pieces,
+    customer_phrases,
+    has_preamble,
+    in_customer_voice,
+    invented,
+    is_copy,
+    text_problems,
+)
 from coach.writing.rewriting import no_mask
 from coach.writing.suggestions import Adapter, Suggester
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
@@ -48,6 +56,14 @@ def test_pure_checks_name_what_is_wrong() -> None:
     assert invented("Спасибо, что Вы написали, и простите Вас за ожидание.", DRAFT, CUSTOMER) == [], "polite Вы"
     assert any("advice" in p for p in problems(ADVICE[0]))
     assert is_copy("Понимаю, как это неприятно.", advice_pieces(["Начните так: «Понимаю, как это неприятно»."]))
+
+
+def test_a_sentence_in_the_customers_voice_is_refused() -> None:
+    customer = "My suitcase never arrived in Athens and my medication is in it."
+    assert in_customer_voice("I am worried because my medication is in the suitcase.", customer)
+    assert not in_customer_voice("I'm sorry your suitcase did not arrive, with your medication in it.", customer)
+    assert customer_phrases("Мне не вернули деньги.") == {("мне", "не")}
+    assert any("voice" in p for p in problems("Я сильно переживаю, где мой заказ, скажите хоть что-нибудь."))
 
 
 def suggestions(tmp_path, answer: str) -> tuple[list[str], list[dict]]:

@@ -69,3 +69,21 @@ def test_insertions_take_the_spacing_of_their_place() -> None:
     fixes = [Fix("a", 9, 14, "New."), Fix("b", 15, 15, "Thanks.\n")]
     assert apply_fixes(draft, fixes) == "Hi Anna,\nNew.\nThanks.\nBest, Tom"
     assert kept_spans(draft, fixes) == [(0, 9), (14, len(draft))]
+
+
+def test_a_fix_that_costs_another_criterion_is_not_made_and_the_others_are() -> None:
+    def harsh(text: str, customer: str | None) -> Critique:
+        """``judge``, except that the apology's example reads as grovelling: tone falls below the draft's."""
+        critique = judge(text, customer)
+        if SORRY in text:
+            scores = critique.scores | {"calm_professional_tone": Score(criterion="calm_professional_tone", score=2)}
+            return critique.model_copy(update={"scores": scores})
+        return critique
+
+    events = list(Rewriter(search=lambda _: [], rubric=RUBRIC, judge=harsh).stream(DRAFT, "Where is my refund?"))
+    result = events[-1].result
+    assert isinstance(result, Rewrite)
+    assert SORRY not in result.text and BLAME in result.text, "the fix that lowers tone is left out"
+    assert THANKS in result.text and result.fixed == ["followup_thanks"]
+    assert not any("scores lower" in w for w in result.warnings), result.warnings
+    assert events[-2].partial_text == result.text

@@ -3,7 +3,8 @@
 Measured (DESIGN.md, "Coaching words"): the embedded model, asked to write a sentence like an example for this
 case, copied the example (with its case), echoed the customer, or was cut off; 4 of 8 passed the checks. So its
 sentence is shown only when every check passes: the draft's language, no number or name the draft and message
-lack, not a copy of a draft sentence, of the rubric's advice or of the customer's message, no preamble, the
+lack, not a copy of a draft sentence, of the rubric's advice or of the customer's message, not in the customer's
+voice (no first-person phrase of their message repeated), no preamble, the
 critic no longer flags the criterion with it applied, and it is closer to this case than to the case its
 phrasing came from. Otherwise the filled phrasing is the honest answer. The checks are plain functions.
 """
@@ -25,6 +26,14 @@ _PREAMBLE = re.compile(
     re.IGNORECASE,
 )
 _POLITE = re.compile(r"(?:вы|вас|вам|вами|ваш\w*|сіз\w*|та|тан\w*|σας|εσείς)", re.IGNORECASE)  # "Вы" is not a name
+# First-person object and possessive words of a customer's message: an agent's sentence that repeats a two-word
+# phrase holding one of them ("my suitcase", «мне вернули», "παραγγελία μου") speaks in the customer's voice (seen
+# once: an adapted sentence passed every other check written as the customer).
+_FIRST_PERSON = frozenset(
+    {"me", "my", "mine", "myself", "мой", "моя", "моё", "мое", "мои", "моего", "моей", "мою", "моих", "моим", "мне",
+     "меня", "μου", "μένα", "εμένα", "менің", "маған", "мені", "менде", "миний", "надад", "намайг", "минийх"}
+)  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _CAPITALISED = re.compile(r"(?<=[\s,;(«\"“])([^\W\d_][^\W\d_'’-]+)")
 
 
@@ -71,6 +80,20 @@ def invented(sentence: str, *sources: str | None) -> list[str]:
     return facts + names
 
 
+def customer_phrases(customer: str) -> set[tuple[str, str]]:
+    """The customer's two-word phrases that hold a first-person word (lower case)."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(customer)]
+    return {pair for pair in zip(words, words[1:], strict=False) if _FIRST_PERSON & set(pair)}
+
+
+def in_customer_voice(sentence: str, customer: str | None) -> bool:
+    """Whether the sentence repeats a first-person phrase of the customer's message, i.e. speaks as them."""
+    if not customer:
+        return False
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(sentence)]
+    return bool(set(zip(words, words[1:], strict=False)) & customer_phrases(customer))
+
+
 def text_problems(
     sentence: str,
     *,
@@ -97,4 +120,6 @@ def text_problems(
         problems.append("a copy of the rubric's advice")
     if customer and is_copy(sentence, [customer, *split_sentences(customer)]):
         problems.append("a repeat of the customer's message")
+    elif in_customer_voice(sentence, customer):
+        problems.append("speaks in the customer's voice")
     return problems

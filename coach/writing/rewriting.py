@@ -5,8 +5,10 @@ Measured (DESIGN.md, "Generation on the embedded model"): the embedded model rew
 no better for 6 of 6 unseen drafts, pasted the rubric's advice in kk and mn and was cut off 3 times in 6. So the
 LLM never rewrites a sentence: the fixes are the critique's examples (phrasebook phrasings filled by code), and
 only an example with a blank left may go to the LLM to be adapted (``Adapter``: kept only when code's checks
-pass). The kept text streams first, then each fix; the critic judges the result, and facts, language and "no
-criterion worse" are checked by code.
+pass). The kept text streams first, then each fix as the critic accepts it: a fix is kept only when, with it in,
+its criterion scores higher or is no longer flagged, no criterion scores below the draft and the overall score does
+not drop (measured on the held-out bad drafts: with every fix made at once, 0.32 of rewrites scored lower on some
+criterion). Facts and language are checked by code.
 """
 
 from __future__ import annotations
@@ -108,6 +110,19 @@ def warnings_for(candidate: Candidate, before: Critique, language: str, rubric: 
     return warnings
 
 
+def helps(criterion: str, before: Critique, current: Critique, judged: Critique) -> bool:
+    """Whether a fix is worth keeping, by the critic: its criterion scores higher than now or is no longer flagged,
+    no criterion falls below the draft's score, and the overall score does not drop."""
+    old, new = current.scores.get(criterion), judged.scores.get(criterion)
+    if old is None or new is None or new.score < old.score:
+        return False
+    flagged_still = any(issue.criterion == criterion for issue in judged.issues)
+    if flagged_still and new.score == old.score:
+        return False
+    lower = [c for c, score in judged.scores.items() if c in before.scores and score.score < before.scores[c].score]
+    return not lower and judged.overall >= current.overall
+
+
 def fixed_criteria(flagged: list[Issue], before: Critique, after: Critique) -> list[str]:
     """Flagged criteria the new text fixes: no longer flagged, or scored higher, and never lower."""
     still = {issue.criterion for issue in after.issues}
@@ -168,17 +183,21 @@ class Rewriter:
         yield Progress(stage="llm", partial_text=apply_fixes(draft, removed), elapsed_s=clock.elapsed(),
                        passages=passages, message="kept your sentences nothing flagged")  # fmt: skip
         fixes: list[Fix] = []
-        with clock.stage("fixes"):
-            for issue in flagged:
-                sentence = self._sentence(draft, customer, issue, language)
-                fix = fix_for(draft, issue, sentence)
-                if _keeps_facts(draft, customer, fix):
-                    fixes.append(fix)
-                    yield Progress(stage="llm", partial_text=apply_fixes(draft, fixes), elapsed_s=clock.elapsed(),
-                                   passages=passages, message=f"fixing: {issue.name or issue.criterion}")  # fmt: skip
+        after = before
+        for issue in flagged:
+            with clock.stage("fixes"):
+                fix = fix_for(draft, issue, self._sentence(draft, customer, issue, language))
+            if not _keeps_facts(draft, customer, fix):
+                continue
+            with clock.stage("critic_rewrite"):
+                judged = self.judge(apply_fixes(draft, [*fixes, fix]), customer)
+            if not helps(issue.criterion, before, after, judged):
+                continue  # the critic says this fix does no good here, or costs another criterion: not made
+            fixes.append(fix)
+            after = judged
+            yield Progress(stage="llm", partial_text=apply_fixes(draft, fixes), elapsed_s=clock.elapsed(),
+                           passages=passages, message=f"fixing: {issue.name or issue.criterion}")  # fmt: skip
         text = apply_fixes(draft, fixes)
-        with clock.stage("critic_rewrite"):
-            after = self.judge(text, customer)
         candidate = check(text, draft, language, before, after, False, customer)
         result = self._result(base, candidate, before, flagged, language)
         yield done_event(result, self.model_name(), VERSION, result.usage, clock)
