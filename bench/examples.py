@@ -34,7 +34,6 @@ from coach.knowledge.embeddings import Embedder, Vectors
 from coach.language import detect_language, language_matches
 from coach.text import split_sentences
 from coach.writing.adapting import advice_pieces, invented, is_copy
-from coach.writing.rewriting import Rewriter
 from coach.writing.surgery import apply_sentence
 
 TARGET_FIXED = 0.85
@@ -60,10 +59,10 @@ def issue_checks(coach: Coach, row: dict[str, Any], critique: Any) -> list[dict[
     return records
 
 
-def rewrite_checks(coach: Coach, rewriter: Rewriter, row: dict[str, Any]) -> dict[str, Any]:
+def rewrite_checks(coach: Coach, row: dict[str, Any]) -> dict[str, Any]:
     """The surgery rewrite of one draft and what code says about it."""
     started = time.perf_counter()
-    result = rewriter.rewrite(row["text"], row.get("customer_message"))
+    result = coach.rewrite(row["text"], row.get("customer_message"))
     seconds = time.perf_counter() - started
     advice = advice_pieces([t.get(lang) for c in coach.rubric.criteria for t in (c.fix, c.good) for lang in LANGS])
     before, after = result.draft_overall or 0, result.rewrite_overall or 0
@@ -109,7 +108,9 @@ def main() -> None:
         rows = rows[: args.limit]
     with tempfile.TemporaryDirectory() as scratch:  # a fresh result cache: timings are never cache hits
         settings = Settings()
-        scratch_settings = Settings(data_dir=Path(scratch), index_dir=settings.resolved_index_dir)
+        scratch_settings = Settings(  # rewrites: surgery with the examples as filled by code, no LLM
+            data_dir=Path(scratch), index_dir=settings.resolved_index_dir, rewrite_adapt=False
+        )
         if args.rating_only and args.rating:
             coach = Coach(scratch_settings, embedder=RememberingEmbedder())
             bad = [r for r in rows if not r.get("good")]
@@ -145,7 +146,6 @@ def run(settings: Settings, rows: list[dict[str, Any]], rating: Path | None) -> 
     coach = Coach(settings, embedder=RememberingEmbedder())
     coach.ensure_index()
     coach.critique("Warm-up draft: thank you for your message.")  # the models load outside the timings
-    rewriter = Rewriter(search=lambda _: [], rubric=coach.rubric, judge=coach.critique)
     issues: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rewrites: dict[str, list[dict[str, Any]]] = defaultdict(list)
     times, rated = [], []
@@ -157,7 +157,7 @@ def run(settings: Settings, rows: list[dict[str, Any]], rating: Path | None) -> 
         issues[row["language"]] += found
         rated += [(row, issue) for issue in critique.issues if issue.example and not row.get("good")]
         if not row.get("good"):
-            rewrites[row["language"]].append(rewrite_checks(coach, rewriter, row))
+            rewrites[row["language"]].append(rewrite_checks(coach, row))
         print(f"  {n}/{len(rows)} {row['id']}: {len(found)} issues", flush=True)
         if n % 5 == 0 and n < len(rows):
             report(issues, rewrites, times)  # partial figures, in case the run is stopped

@@ -58,6 +58,7 @@ class Parts:
         self._retriever: Retriever | None = None
         self._llm: LLMProvider | None = None
         self._results: ResultCache | None = None
+        self._examples: ExamplePicker | None = None
         self.lock = threading.RLock()  # lazily opened parts are shared by the app's and batch's threads
         # Kept versions, the audit log and the knowledge base's lock; made here (no I/O) so every thread shares it.
         self.versions = VersionStore(settings.data_dir)
@@ -263,14 +264,22 @@ class Parts:
             self.retriever.rank,
             self.linked,
             why=load_why(self.settings.prompts_dir),
-            examples=ExamplePicker(
-                self.phrasebook,
-                self.embedder,
-                self.known_vectors,
-                general=lambda: self.replies.vocabulary(),
-                source_case=lambda reply_id: self.replies.situation_of(reply_id),
-            ),
+            examples=self.examples,
         )
+
+    @property
+    def examples(self) -> ExamplePicker:
+        """Chooses each issue's example from the phrasebook (shared by the critic and the rewrite)."""
+        with self.lock:
+            if self._examples is None:
+                self._examples = ExamplePicker(
+                    self.phrasebook,
+                    self.embedder,
+                    self.known_vectors,
+                    general=lambda: self.replies.vocabulary(),
+                    source_case=lambda reply_id: self.replies.situation_of(reply_id),
+                )
+            return self._examples
 
     def adapter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Adapter:
         """The LLM adapting an issue's example to the case, checked by code (the critic's verdict is ``judge``);
@@ -296,7 +305,8 @@ class Parts:
             search=self.search_draft,
             rubric=rubric,
             judge=adapter.judge,
-            adapt=adapter.best,
+            adapt=adapter.best if self.settings.rewrite_adapt else None,
+            alternatives=self.examples.alternatives,
             model_name=lambda: self.llm.endpoint().model,
         )
 

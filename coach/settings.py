@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         description="Mask emails, phones, card and order numbers before text goes to the LLM; restored in results.",
     )
     cache: bool = Field(default=True, description="Cache LLM results on disk under the data dir.")
+    rewrite_adapt: bool = Field(
+        default=True,
+        description="In a rewrite, let the LLM adapt an example sentence that still has a [blank] (checked by code); "
+        "off: the rewrite is sentence surgery with the phrasebook's sentences alone, no LLM call, under a second.",
+    )
     translate: bool = Field(
         default=False,
         description="After the app's start-up index, machine-translate passages into the other languages in the "

@@ -3,8 +3,11 @@ inserted where they belong, checked by the critic. No LLM, no model: a fake judg
 
 from __future__ import annotations
 
+from coach.judging.examples import ExamplePicker
+from coach.knowledge.phrasebook import load_phrasebook
 from coach.models import Critique, Issue, Rewrite, Score
 from coach.prompts import load_rubric
+from coach.resources import shipped_knowledge_dir
 from coach.writing.rewriting import Rewriter
 from coach.writing.surgery import Fix, apply_fixes, insertion, kept_spans
 
@@ -87,3 +90,39 @@ def test_a_fix_that_costs_another_criterion_is_not_made_and_the_others_are() -> 
     assert THANKS in result.text and result.fixed == ["followup_thanks"]
     assert not any("scores lower" in w for w in result.warnings), result.warnings
     assert events[-2].partial_text == result.text
+
+
+def test_when_an_example_does_not_help_the_next_phrasing_is_tried() -> None:
+    plain = "I am sorry for the trouble this caused."
+
+    def only_plain_apology(text: str, customer: str | None) -> Critique:
+        """``judge``, except that only the plain apology settles the apology (its example reads as grovelling)."""
+        critique = judge(text.replace(SORRY, BLAME), customer)
+        if plain in text:
+            scores = critique.scores | {"apology_ownership": Score(criterion="apology_ownership", score=4)}
+            issues = [i for i in critique.issues if i.criterion != "apology_ownership"]
+            return critique.model_copy(update={"scores": scores, "issues": issues})
+        return critique
+
+    tried: list[str] = []
+
+    def alternatives(issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
+        tried.append(issue.criterion)
+        return [plain] if issue.criterion == "apology_ownership" else []
+
+    rewriter = Rewriter(search=lambda _: [], rubric=RUBRIC, judge=only_plain_apology, alternatives=alternatives)
+    result = rewriter.rewrite(DRAFT, None)
+    assert plain in result.text and SORRY not in result.text and BLAME not in result.text
+    assert result.fixed == ["apology_ownership", "followup_thanks"]
+    assert tried == ["apology_ownership"], "an example that helped at once needs no alternative"
+
+
+def test_the_alternatives_a_rewrite_may_try_are_the_cells_other_phrasings_filled() -> None:
+    book = load_phrasebook(shipped_knowledge_dir())
+    picker = ExamplePicker(lambda: book, embedder=None)  # type: ignore[arg-type]  # alternatives embed nothing
+    cell = [p.text for p in book.phrasings_for("followup_thanks", "en")]
+    issue = Issue(criterion="followup_thanks", kind="missing", quote="", start=0, end=0, explanation="")
+    issue = issue.model_copy(update={"example": cell[0]})
+    others = picker.alternatives(issue, "Your refund is on its way.", "Where is my refund, order #55102?", "en")
+    assert cell[0] not in others and len(others) == len(cell) - 1
+    assert all("[order number]" not in text for text in others), "slots are filled from the case's facts"

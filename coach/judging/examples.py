@@ -234,3 +234,19 @@ class ExamplePicker:
             example = fill_slots(chosen[0].text, language, book, facts)
             out.append(issue.model_copy(update={"example": example, "example_source": chosen[0].source.draft}))
         return out
+
+    def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
+        """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the
+        case's facts, in the phrasebook's order (curated ones first; mined ones only when situation-free here)."""
+        book = self._book()
+        facts = facts_by_slot(customer, draft)
+        case_text = f"{draft}\n{customer or ''}"
+        general = set(self._general().get(language, ()))
+        texts = []
+        for phrasing in book.phrasings_for(issue.criterion, language):
+            if phrasing.method != "curated" and situation_words(phrasing.text, general, case_text):
+                continue
+            text = fill_slots(phrasing.text, language, book, facts)
+            if text != issue.example and text not in texts:
+                texts.append(text)
+        return texts

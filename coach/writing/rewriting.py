@@ -25,11 +25,14 @@ from coach.prompts import Rubric
 from coach.writing.surgery import Fix, apply_fixes, fix_for
 
 MAX_FIXES = 8  # one per flagged criterion: surgery has no instruction budget to respect
+TRIES_PER_ISSUE = 3  # the example, then the cell's other phrasings while the critic says none helps
+MAX_VERDICTS = 16  # the critic's verdicts one rewrite may ask for (each ~0.1-0.3 s)
 VERSION = "surgery-1"
 
 Judge = Callable[[str, str | None], Critique]
 Mask = Callable[[str, str | None], tuple[str, str | None, dict[str, str]]]
 Adapt = Callable[[str, str | None, Issue, str], tuple[str, list[str]]]  # draft, message, issue, language
+Alternatives = Callable[[Issue, str, str | None, str], list[str]]  # issue, draft, message, language
 
 
 def no_mask(draft: str, customer: str | None) -> tuple[str, str | None, dict[str, str]]:
@@ -158,6 +161,7 @@ class Rewriter:
     rubric: Rubric
     judge: Judge
     adapt: Adapt | None = None  # an example with a blank may be adapted by the LLM (checked by code)
+    alternatives: Alternatives | None = None  # other sentences to try when an example does not help
     model_name: Callable[[], str] = field(default=lambda: "")
 
     def rewrite(self, draft: str, customer: str | None) -> Rewrite:
@@ -177,37 +181,48 @@ class Rewriter:
         base = Rewrite(text=draft, language=language, draft_overall=before.overall, passages=passages)
         if not flagged:
             result = base.model_copy(update={"rewrite_overall": before.overall})
-            yield done_event(result, self.model_name(), VERSION, result.usage, clock)
+            yield done_event(result, "", VERSION, result.usage, clock)
             return
         removed = [Fix(i.criterion, i.start, i.end, "") for i in flagged if i.kind == "said" and i.end > i.start]
         yield Progress(stage="llm", partial_text=apply_fixes(draft, removed), elapsed_s=clock.elapsed(),
                        passages=passages, message="kept your sentences nothing flagged")  # fmt: skip
         fixes: list[Fix] = []
-        after = before
+        after, verdicts, adapted = before, 0, [False]
         for issue in flagged:
-            with clock.stage("fixes"):
-                fix = fix_for(draft, issue, self._sentence(draft, customer, issue, language))
-            if not _keeps_facts(draft, customer, fix):
-                continue
-            with clock.stage("critic_rewrite"):
-                judged = self.judge(apply_fixes(draft, [*fixes, fix]), customer)
-            if not helps(issue.criterion, before, after, judged):
-                continue  # the critic says this fix does no good here, or costs another criterion: not made
-            fixes.append(fix)
-            after = judged
-            yield Progress(stage="llm", partial_text=apply_fixes(draft, fixes), elapsed_s=clock.elapsed(),
-                           passages=passages, message=f"fixing: {issue.name or issue.criterion}")  # fmt: skip
+            for sentence in self._sentences(draft, customer, issue, language, adapted):
+                if verdicts >= MAX_VERDICTS:
+                    break
+                fix = fix_for(draft, issue, sentence)
+                if not _keeps_facts(draft, customer, fix):
+                    continue
+                with clock.stage("critic_rewrite"):
+                    judged = self.judge(apply_fixes(draft, [*fixes, fix]), customer)
+                verdicts += 1
+                if helps(issue.criterion, before, after, judged):
+                    fixes.append(fix)
+                    after = judged
+                    yield Progress(stage="llm", partial_text=apply_fixes(draft, fixes), elapsed_s=clock.elapsed(),
+                                   passages=passages, message=f"fixing: {issue.name or issue.criterion}")  # fmt: skip
+                    break  # else: the critic says this sentence does no good here, or costs another criterion
         text = apply_fixes(draft, fixes)
         candidate = check(text, draft, language, before, after, False, customer)
         result = self._result(base, candidate, before, flagged, language)
-        yield done_event(result, self.model_name(), VERSION, result.usage, clock)
+        model = self.model_name() if adapted[0] else ""  # surgery alone never starts the LLM
+        yield done_event(result, model, VERSION, result.usage, clock)
 
-    def _sentence(self, draft: str, customer: str | None, issue: Issue, language: str) -> str:
-        """The issue's example; one with a blank left goes to the LLM to adapt when one is wired in."""
+    def _sentences(
+        self, draft: str, customer: str | None, issue: Issue, language: str, adapted: list[bool]
+    ) -> Iterator[str]:
+        """The sentences to try for an issue, best first: its example (one with a blank left goes to the LLM to
+        adapt when one is wired in), then the other phrasings of its criterion, at most ``TRIES_PER_ISSUE``."""
         example = str(issue.example)
-        if self.adapt is None or not open_slots(example):
-            return example
-        return self.adapt(draft, customer, issue, language)[0]
+        if self.adapt is not None and open_slots(example):
+            adapted[0] = True
+            yield self.adapt(draft, customer, issue, language)[0]
+        else:
+            yield example
+        others = self.alternatives(issue, draft, customer, language) if self.alternatives else []
+        yield from others[: TRIES_PER_ISSUE - 1]
 
     def _result(self, base: Rewrite, best: Candidate, before: Critique, flagged: list[Issue], language: str) -> Rewrite:
         fixed = fixed_criteria(flagged, before, best.after)
