@@ -21,6 +21,8 @@ class Passage(BaseModel):
     translated_by: str = Field(default="", description="Who translated the text: a trainer's name, or empty.")
     original_language: str | None = Field(default=None, description="The original's language, when translated.")
     original_text: str | None = Field(default=None, description="The original text, when translated.")
+    original_title: str | None = Field(default=None, description="The original title, when it was translated.")
+    original_section: str | None = Field(default=None, description="The original section, when it was translated.")
     note: str = Field(default="", description="Why the text is not in the language asked for, when it is not.")
 
     @property

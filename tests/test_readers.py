@@ -237,6 +237,11 @@ def test_every_shipped_passage_reads_in_every_language_from_a_curated_translatio
                 assert not read.machine_translated and read.translated_by == CURATED, (passage.id, language)
                 assert detect_language(read.text) == language, (passage.id, language)
                 assert numbers_of(passage.text) <= numbers_of(read.text), (passage.id, language)
+                assert read.original_title == passage.title != read.title, "the title reads in that language too"
+                if passage.section:
+                    assert read.original_section == passage.section != read.section, (passage.id, language)
+                back = indexed_coach.read_passage(passage.id, passage.language)
+                assert (back.title, back.section, back.text) == (passage.title, passage.section, passage.text)
 
 
 def test_coverage_shows_translated_cells_and_keeps_the_gaps() -> None:

@@ -21,6 +21,9 @@ from coach.text import split_sentences as split_sentences
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on the notes files
 
 
+SECTION_SEPARATOR = " › "  # between the headings of a section path
+
+
 def safe_yaml(text: str) -> object:
     """``yaml.safe_load`` through libyaml when PyYAML has it (the same results, parsed in C)."""
     return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  (a safe loader)
@@ -223,7 +226,7 @@ def _blocks(body: str) -> list[_Block]:
     current: _Block | None = None
 
     def section() -> str:
-        return " › ".join(headings[level] for level in sorted(headings) if level > 1)
+        return SECTION_SEPARATOR.join(headings[level] for level in sorted(headings) if level > 1)
 
     for line in body.splitlines():
         heading = _HEADING.match(line)

@@ -55,13 +55,22 @@ class PassageReader:
             raise InputError(f"{language!r} is not a supported language ({', '.join(SUPPORTED_LANGUAGES)})")
         if passage.translated:
             passage = passage.model_copy(
-                update={"language": passage.original_language, "text": passage.original_text, "original_text": None}
+                update={
+                    "language": passage.original_language,
+                    "text": passage.original_text,
+                    "title": passage.original_title or passage.title,
+                    "section": passage.section if passage.original_section is None else passage.original_section,
+                    "original_text": None,
+                    "original_title": None,
+                    "original_section": None,
+                }
             )
         if passage.language == language:
             return passage
         trainer = self.trainers.get(passage, language)
         if trainer is not None:
-            return as_read(passage, language, trainer.text, machine=False, by=trainer.by or "trainer")
+            by = trainer.by or "trainer"
+            return as_read(passage, language, trainer.text, machine=False, by=by, headings=self.trainers.heading)
         made = self.cache.get(passage_hash(passage.text), language)
         if made is None and wait:
             made = self.make(passage, language)
@@ -70,7 +79,7 @@ class PassageReader:
         problems = made.problems(passage.text, self.threshold)
         if problems:
             return with_note(passage, NOTE_REFUSED.format(problems="; ".join(problems)))
-        return as_read(passage, language, made.text, machine=True)
+        return as_read(passage, language, made.text, machine=True, headings=self.trainers.heading)
 
     def read_all(self, passages: Sequence[Passage], language: str) -> list[Passage]:
         """Each passage in ``language``, never waiting."""

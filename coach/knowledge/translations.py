@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from coach.errors import CoachError
 from coach.knowledge.embeddings import Embedder
+from coach.knowledge.passages import SECTION_SEPARATOR
 from coach.knowledge.versions import atomic_write
 from coach.language import detect_language, language_name
 from coach.llm.client import chat_messages, invoke_chat
@@ -34,6 +35,7 @@ from coach.models import Passage
 from coach.prompts import PromptTemplate, load_prompt
 
 TRANSLATIONS_FOLDER = "translations"  # under the data dir (machine) and the knowledge dir (trainers')
+HEADINGS_FILE = "_headings.yaml"  # in the trainers' folder: the documents' titles and headings translated
 # Measured (bench/readers.py, and the retrieval notes' English rule of each shipped passage as a stand-in for a
 # faithful English rendering): a passage against its own rule, median 0.875 (p5 0.842), 84 % >= 0.85; against
 # another passage's rule of the same language, median 0.828, 18 % >= 0.85. So it catches an invented or wrong text
@@ -139,12 +141,38 @@ class TrainerTranslation(BaseModel):
 
 
 class TrainerTranslations:
-    """Trainers' translations: ``knowledge/translations/<document id>.yaml``, passage id -> language -> entry."""
+    """Trainers' translations: ``knowledge/translations/<document id>.yaml``, passage id -> language -> entry; and
+    the documents' titles and section headings, ``_headings.yaml``: original heading -> language -> text."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         # parsed files by (mtime, size): a page reads the same file for every citation, parsing took 0.15 s
         self._parsed: dict[str, tuple[tuple[int, int], dict[str, dict[str, TrainerTranslation]]]] = {}
+        self._headings: tuple[tuple[int, int], dict[str, dict[str, str]]] | None = None
+
+    def headings(self) -> dict[str, dict[str, str]]:
+        """Original heading -> language -> its translation (an unreadable file counts as none)."""
+        path = self.folder / HEADINGS_FILE
+        try:
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if self._headings is None or self._headings[0] != stamp:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                table = raw.get("headings", {}) if isinstance(raw, dict) else {}
+                found = {
+                    str(original): {str(lang): str(text) for lang, text in languages.items() if text}
+                    for original, languages in (table.items() if isinstance(table, dict) else [])
+                    if isinstance(languages, dict)
+                }
+                self._headings = (stamp, found)
+        except (OSError, yaml.YAMLError):
+            return {}
+        return self._headings[1]
+
+    def heading(self, text: str, language: str) -> str:
+        """A title or a section path ("A › B") in ``language``, each heading the file has translated."""
+        table = self.headings()
+        return SECTION_SEPARATOR.join(table.get(part, {}).get(language, part) for part in text.split(SECTION_SEPARATOR))
 
     def _path(self, document: str) -> Path:
         return self.folder / f"{document}.yaml"
@@ -277,12 +305,28 @@ class Translator:
         return float(np.dot(vectors[0], vectors[1]))
 
 
-def as_read(passage: Passage, language: str, text: str, *, machine: bool, by: str = "", note: str = "") -> Passage:
-    """The passage as read in ``language``: the translation's text, the original kept beside it."""
+def as_read(
+    passage: Passage,
+    language: str,
+    text: str,
+    *,
+    machine: bool,
+    by: str = "",
+    note: str = "",
+    headings: Callable[[str, str], str] | None = None,
+) -> Passage:
+    """The passage as read in ``language``: the translation's text (and, with ``headings``, its title and section
+    in that language), the originals kept beside them."""
+    title = headings(passage.title, language) if headings else passage.title
+    section = headings(passage.section, language) if headings and passage.section else passage.section
     return passage.model_copy(
         update={
             "language": language,
             "text": text,
+            "title": title,
+            "section": section,
+            "original_title": passage.title if title != passage.title else None,
+            "original_section": passage.section if section != passage.section else None,
             "machine_translated": machine,
             "translated_by": by,
             "original_language": passage.language,
