@@ -94,6 +94,9 @@ def main() -> None:
     parser.add_argument("--rating-only", action="store_true", help="only critique the drafts and write --rating")
     parser.add_argument("--adapted", type=Path, default=None, help="with --rating-only: the LLM's sentences here")
     parser.add_argument("--adapt-budget-s", type=float, default=600.0, help="time for --adapted, seconds")
+    parser.add_argument(
+        "--rating-exclude", type=Path, action="append", default=[], help="a rating file whose issues to leave out"
+    )
     args = parser.parse_args()
     rows, _ = load_eval("heldout.jsonl" if args.heldout else "queries.jsonl")
     rows = [r for r in rows if r.get("kind", "draft") == "draft"]
@@ -113,9 +116,15 @@ def main() -> None:
         )
         if args.rating_only and args.rating:
             coach = Coach(scratch_settings, embedder=RememberingEmbedder())
+            rated_before = {
+                (line["draft"], line["criterion_plain"])
+                for path in args.rating_exclude
+                for line in map(json.loads, open_lines(path))
+            }
             bad = [r for r in rows if not r.get("good")]
             found = [(r, coach.critique(r["text"], r.get("customer_message"))) for r in bad]
-            sample = rating_sample([(r, i) for r, c in found for i in c.issues])
+            issues = [(r, i) for r, c in found for i in c.issues]
+            sample = rating_sample([(r, i) for r, i in issues if (r["text"], PLAIN[i.criterion]) not in rated_before])
             write_rating(args.rating, sample)
             if args.adapted:
                 shown = adapted_sentences(coach, sample, args.adapt_budget_s)
@@ -239,8 +248,14 @@ def rating_sample(rated: list[tuple[dict[str, Any], Any]]) -> list[tuple[dict[st
     return chosen
 
 
+def open_lines(path: Path) -> list[str]:
+    """The non-empty lines of a JSONL file."""
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def write_rating(path: Path, sample: list[tuple[dict[str, Any], Any]], sentences: list[str] | None = None) -> None:
-    """The rater's file: draft, message, what the example is for and the example; nothing else."""
+    """The rater's file: draft, message, what the example is for and the example; nothing else. Beside it,
+    ``<name>.key.jsonl`` says which draft and criterion each line is (for the lead, never for the rater)."""
     lines = [
         {
             "n": n,
@@ -254,6 +269,9 @@ def write_rating(path: Path, sample: list[tuple[dict[str, Any], Any]], sentences
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    keys = [{"n": n, "id": row["id"], "criterion": issue.criterion, "kind": issue.kind} for n, (row, issue) in
+            enumerate(sample, 1)]  # fmt: skip
+    path.with_suffix(".key.jsonl").write_text("".join(json.dumps(k) + "\n" for k in keys), encoding="utf-8")
     print(f"wrote {len(lines)} examples to {path}")
 
 
