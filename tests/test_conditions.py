@@ -28,7 +28,7 @@ CASES = [
     ("ru", "Заявки были закрыты по ошибке, это наша вина. Спасибо, что не оставили это без внимания.",
      "У меня уже месяц не работает домофон.", {"company_error", "cause_explained", "draft_thanked"}),
     ("ru", "Начислениями занимается другой отдел, мы к этому отношения не имеем.",
-     "Мне выставили счёт на 18 400 рублей вместо 3 000. Это явно ошибка!", {"draft_refuses", "company_error"}),
+     "Мне выставили счёт на 18 400 рублей вместо 3 000. Это явно ошибка!", {"draft_refuses"}),  # a claim refused
     ("ru", "Скорее всего, вы сами очистили кэш приложения, поэтому загрузки и пропали.",
      "Ваше приложение удалило все мои треки, а я завтра лечу.", {"urgent", "cause_explained"}),
     ("ru", "Заявка передана технику, ждите звонка.", "Интернет не работает с понедельника!", set()),
@@ -37,17 +37,17 @@ CASES = [
     ("el", "Δυστυχώς, δεν είναι δυνατόν να προστεθούν επιπλέον χρήστες στο πρόγραμμα Basic.",
      "Θα ήθελα να προσθέσω δύο ακόμη χρήστες.", {"draft_refuses"}),
     ("el", "Η ευθύνη είναι δική μας.", "Είναι για τη μητέρα μου και το φάρμακο της τελειώνει αύριο.",
-     {"urgent", "company_error"}),
+     {"urgent", "company_error", "cause_explained"}),  # an admission says what happened
     ("el", "Ρυθμίσεις > Γλώσσα > Ελληνικά.", "Πώς αλλάζω τη γλώσσα της εφαρμογής;", set()),
     ("kk", "Сіз тауарды тексермей қабылдағандықтан, талабыңызды қанағаттандыра алмаймыз.",
      "Қорапты ашсам, ішінде телефон жоқ!", {"draft_refuses", "cause_explained"}),
     ("kk", "Карта кассада белсендірілмей қалған, бұл біздің қате. Рахмет!",
-     "Сыйлық картасының балансы 0 көрсетеді.", {"company_error", "draft_thanked"}),
+     "Сыйлық картасының балансы 0 көрсетеді.", {"company_error", "cause_explained", "draft_thanked"}),
     ("kk", "Курьерді 18:30–19:30 аралығына ауыстырдым.",
      "Анама дәрігерді үйге шақырдым, қазір 16:00, әлі ешкім жоқ.", {"urgent"}),
     ("kk", "Өтініміңізді техникалық бөлімге бердім.", "Үш күннен бері үйде интернет жоқ!", set()),
     ("mn", "Компанийн бодлогын дагуу төлбөр буцаагдахгүй. Бид энэ асуудалд юу ч хийж чадахгүй.",
-     "Аялалын багцаа цуцлах шаардлагатай боллоо.", {"draft_refuses"}),
+     "Аялалын багцаа цуцлах шаардлагатай боллоо.", {"draft_refuses", "cause_explained"}),  # a policy is a reason
     ("mn", "Нислэг цаг агаарын улмаас цуцлагдсан тул манай буруу биш.",
      "Танай компани яагаад миний нислэгийг цуцалчихаад мөнгийг нь буцааж өгөхгүй байгаа юм бэ?",
      {"cause_explained"}),
@@ -67,6 +67,8 @@ def test_until_now_is_not_urgent_and_a_denial_outweighs_an_admission() -> None:
     assert "company_error" not in detect_conditions("It's not our fault.", "You sent the wrong item.", "en")
     assert "company_error" in detect_conditions("Sorry.", "You sent the wrong item.", "en")
     assert "company_error" not in detect_conditions("Sorry.", "I typed the wrong address by accident.", "en")
+    explained = "Sorry, the duplicate is a hold due to a bank timeout."
+    assert "company_error" not in detect_conditions(explained, "You charged me twice!", "en"), "explained away"
 
 
 def picker_for(cell: list[dict[str, object]]) -> ExamplePicker:
