@@ -15,7 +15,11 @@ issue's criterion in the draft's language, shown only when it fits this case:
   for said words, the quoted sentence;
 - slots are filled by code from the facts of the draft and the message (names, order numbers, amounts,
   contacts). A date or a time is a promise only the agent can make, and a [what happened] is theirs to say: such
-  slots stay slots. The phrasings' vectors are computed once per criterion and language.
+  slots stay slots. The phrasings' vectors are computed once per criterion and language;
+- conditions: a phrasing whose ``requires`` / ``avoid`` conditions (``coach.judging.conditions``: urgent,
+  draft_refuses, company_error, cause_explained, draft_thanked) do not hold for this case is never chosen, so an
+  example admits no mistake that is not established, thanks "again" only after a thank-you, and names no time frame
+  that clashes with a customer who needs it today.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.facts import facts_by_slot
+from coach.judging.conditions import detect_conditions
 from coach.knowledge.embeddings import Embedder, Vectors, vector_key
 from coach.knowledge.phrasebook import SLOT, Phrasebook, Phrasing, situation_words
 from coach.models import Issue
@@ -178,11 +183,14 @@ class ExamplePicker:
         case_text: str = "",
         draft_chars: int = 0,
         margin: Margin | None = None,
+        conditions: frozenset[str] = frozenset(),
     ) -> tuple[Phrasing, float] | None:
-        """The phrasing for the issue, with its closeness; None when the cell is empty."""
+        """The phrasing for the issue, with its closeness; None when the cell is empty. A phrasing whose
+        conditions do not hold for the case (``conditions``: those that do) is never chosen while one suits."""
         phrasings, vectors = self.vectors(issue.criterion, language)
         if not phrasings:
             return None
+        suiting = [i for i, p in enumerate(phrasings) if p.suits(conditions)] or list(range(len(phrasings)))
         score = DRAFT_WEIGHT * (vectors @ np.asarray(case.draft, dtype=np.float32).reshape(-1))
         if case.customer is not None:
             score = score + CUSTOMER_WEIGHT * (vectors @ case.customer)
@@ -190,9 +198,9 @@ class ExamplePicker:
             score = score + QUOTE_WEIGHT * (vectors @ case.sentences[quote_index])
         score = score - OPEN_SLOT_PENALTY * np.array([open_slots(p.text) for p in phrasings])
         score = score + FLAG_BONUS * np.array([p.method == "ablation-flag" for p in phrasings])
-        passing = [i for i, p in enumerate(phrasings) if self.fits(p, vectors[i], language, case, case_text)]
+        passing = [i for i in suiting if self.fits(phrasings[i], vectors[i], language, case, case_text)]
         if not passing:
-            best = self.generic(phrasings, language, case_text)
+            best = suiting[self.generic([phrasings[i] for i in suiting], language, case_text)]
             return phrasings[best], float(score[best])
         if margin is not None:
             quote = (quote_index, len(issue.quote)) if issue.kind == "said" and quote_index is not None else None
@@ -222,11 +230,19 @@ class ExamplePicker:
         facts = facts_by_slot(customer, draft)
         book = self._book()
         case_text = f"{draft}\n{customer or ''}"
+        conditions = detect_conditions(draft, customer, language)
         out = []
         for issue in issues:
             quote_index = next((i for i, (a, b) in enumerate(sentences) if (a, b) == (issue.start, issue.end)), None)
             chosen = self.choose(
-                issue, language, case, quote_index, case_text=case_text, draft_chars=len(draft), margin=margin
+                issue,
+                language,
+                case,
+                quote_index,
+                case_text=case_text,
+                draft_chars=len(draft),
+                margin=margin,
+                conditions=conditions,
             )
             if chosen is None:
                 out.append(issue)

@@ -33,6 +33,8 @@ STEM = 6  # characters of a word that stand for it (ru, kk, mn and el inflect he
 WORD = re.compile(r"[^\W\d_]{4,}")
 MIN_PHRASINGS = 5  # per criterion and language: fewer is a gap the coverage check reports
 
+# What a case may be, detected by code (``coach.judging.conditions``): a phrasing can require or avoid them.
+Condition = Literal["urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked"]
 SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact", "detail", "action", "info"]
 Language = Literal["en", "ru", "el", "kk", "mn"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -65,6 +67,13 @@ class Phrasing(_Strict):
         "it the critic's P(violated) rises the most among the language's sentences; trainer: written by a person."
     )
     delta: float = Field(default=0.0, description="Log-odds the critic's P(violated) rose by without the sentence.")
+    requires: tuple[Condition, ...] = Field(default=(), description="Shown only in a case where all of these hold.")
+    avoid: tuple[Condition, ...] = Field(default=(), description="Never shown in a case where any of these holds.")
+
+    def suits(self, conditions: Iterable[str]) -> bool:
+        """Whether the phrasing may be shown in a case with these conditions."""
+        held = set(conditions)
+        return set(self.requires) <= held and not held.intersection(self.avoid)
 
     def slots(self) -> list[str]:
         """The slot labels of the text, in order."""
