@@ -117,12 +117,14 @@ def test_when_an_example_does_not_help_the_next_phrasing_is_tried() -> None:
     assert tried == ["apology_ownership"], "an example that helped at once needs no alternative"
 
 
-def test_the_alternatives_a_rewrite_may_try_are_the_cells_other_phrasings_filled() -> None:
+def test_the_alternatives_a_rewrite_may_try_are_the_cells_other_suitable_phrasings_filled() -> None:
     book = load_phrasebook(shipped_knowledge_dir())
     picker = ExamplePicker(lambda: book, embedder=None)  # type: ignore[arg-type]  # alternatives embed nothing
-    cell = [p.text for p in book.phrasings_for("followup_thanks", "en")]
+    cell = book.phrasings_for("followup_thanks", "en")
     issue = Issue(criterion="followup_thanks", kind="missing", quote="", start=0, end=0, explanation="")
-    issue = issue.model_copy(update={"example": cell[0]})
+    issue = issue.model_copy(update={"example": cell[0].text})
     others = picker.alternatives(issue, "Your refund is on its way.", "Where is my refund, order #55102?", "en")
-    assert cell[0] not in others and len(others) == len(cell) - 1
-    assert all("[order number]" not in text for text in others), "slots are filled from the case's facts"
+    suitable = [p.text.replace("[order number]", "#55102") for p in cell[1:] if "draft_thanked" not in p.requires]
+    assert others and cell[0].text not in others and set(others) <= set(suitable)
+    assert any("draft_thanked" in p.requires for p in cell), "the cell has a phrasing that needs an earlier thanks"
+    assert not any("again" in text.lower() for text in others), "no 'thanks again' when the draft never thanked"

@@ -253,13 +253,17 @@ class ExamplePicker:
 
     def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
         """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the
-        case's facts, in the phrasebook's order (curated ones first; mined ones only when situation-free here)."""
+        case's facts, in the phrasebook's order: only those whose conditions hold for the case (mined ones only when
+        situation-free here)."""
         book = self._book()
         facts = facts_by_slot(customer, draft)
         case_text = f"{draft}\n{customer or ''}"
         general = set(self._general().get(language, ()))
+        conditions = detect_conditions(draft, customer, language)
         texts = []
         for phrasing in book.phrasings_for(issue.criterion, language):
+            if not phrasing.suits(conditions):
+                continue
             if phrasing.method != "curated" and situation_words(phrasing.text, general, case_text):
                 continue
             text = fill_slots(phrasing.text, language, book, facts)
