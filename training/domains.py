@@ -2,7 +2,8 @@
 
 Trained on the drafts of ``drafts.jsonl`` (good and bad) whose domain is one of the good replies' domains
 (``knowledge/replies.jsonl``; names compared in lower case with spaces as underscores): each case's customer
-message and draft, and its e5 situation vector. Deterministic: the same drafts give the same files, byte for byte.
+message and draft, and its e5 situation vector. Deterministic: the same drafts give the same files, byte for
+byte (closed-form ridge fit with one BLAS thread, as the critic's; weights kept as float16).
 The drafts' vectors are kept in the data dir (``bench-vectors.npz``, shared with the benches) so a rebuild takes
 seconds after the first (minutes: ~2,300 texts to embed).
 
@@ -24,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coach.judging.one_thread import one_blas_thread  # noqa: E402
 from coach.knowledge.domains import MODEL_JSON, MODEL_WEIGHTS, DomainModel, case_text, domain_name  # noqa: E402
 from coach.knowledge.embeddings import Embedder, Vectors  # noqa: E402
 from coach.knowledge.replies import REPLIES_FILE, situation  # noqa: E402
@@ -64,17 +66,16 @@ def fit(cases: list[dict[str, str]], cache: Path, threads: int = 2) -> DomainMod
     vectors = cached_vectors([t for c in cases for t in (c["text"], c["customer_message"])], cache, threads)
     situations = np.stack([situation(vectors[2 * i], vectors[2 * i + 1]) for i in range(len(cases))])
     texts = [case_text(c["text"], c["customer_message"]) for c in cases]
-    return DomainModel.fit(texts, situations, [c["domain"] for c in cases])
+    return one_blas_thread(DomainModel.fit, texts, situations, [c["domain"] for c in cases])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--drafts", type=Path, default=ROOT / "training" / "drafts.jsonl")
     parser.add_argument("--out", type=Path, default=ROOT / "prompts")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--check", action="store_true", help="compare a rebuild with the files in --out")
     args = parser.parse_args()
-    cases = training_cases(args.drafts, ROOT / "knowledge" / REPLIES_FILE)
+    cases = training_cases(ROOT / "training" / "drafts.jsonl", ROOT / "knowledge" / REPLIES_FILE)
     model = fit(cases, Settings().data_dir / "bench-vectors.npz", args.threads)
     if args.check:
         with tempfile.TemporaryDirectory() as folder:
