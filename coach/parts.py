@@ -14,6 +14,7 @@ from coach.errors import InputError
 from coach.judging.critic import CriticModel
 from coach.judging.examples import ExamplePicker
 from coach.judging.pipeline import LearnedCritic
+from coach.knowledge.domains import MODEL_JSON, DomainModel
 from coach.knowledge.embeddings import VECTORS_FILE, Embedder, read_vectors
 from coach.knowledge.index import PassageStore
 from coach.knowledge.library import DocumentLibrary
@@ -38,7 +39,7 @@ from coach.llm.client import LLMProvider
 from coach.models import Passage
 from coach.progress import Clock
 from coach.prompts import Rubric, load_prompt, load_rubric, load_why
-from coach.resources import shipped_knowledge_dir
+from coach.resources import shipped_knowledge_dir, shipped_prompts_dir
 from coach.settings import Settings
 from coach.writing.answers import SENTENCE_VECTORS_FILE, Answerer, AskPrompts, SentencePicker
 from coach.writing.rewriting import Judge, Mask, Rewriter
@@ -185,7 +186,11 @@ class Parts:
                 path = self.settings.knowledge_dir / REPLIES_FILE
                 if not path.is_file():
                     path = shipped_knowledge_dir() / REPLIES_FILE
-                self._replies = ReplyBook(path, self.embedder, self.settings.data_dir, path.parent / VECTORS_FILE)
+                folders = [f for f in (self.settings.prompts_dir, shipped_prompts_dir()) if (f / MODEL_JSON).is_file()]
+                domains = DomainModel.load(folders[0]) if folders else None  # none: the closest replies vote
+                self._replies = ReplyBook(
+                    path, self.embedder, self.settings.data_dir, path.parent / VECTORS_FILE, domains
+                )
             return self._replies
 
     def linked(self, criterion: str) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 ``knowledge/replies.jsonl`` holds the good training replies with their facts masked as [slots] (written by
 ``training/phrasebook.py``). A case's situation is its customer message and its reply together: each reply's
 situation vector is the normalised sum of both texts' e5 vectors, computed once and kept in the data folder
-(``replies-<sha>.npy``), and the closest ones in the draft's language are returned.
+(``replies-<sha>.npy``). The replies of the case's service domain in the draft's language come first, closest
+first; the domain is the learned classifier's (``coach.knowledge.domains``), else the vote of the closest replies.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.errors import KnowledgeError
+from coach.knowledge.domains import DomainModel, case_text, domain_name
 from coach.knowledge.embeddings import Embedder, Vectors, read_vectors, vector_key
 from coach.knowledge.phrasebook import general_vocabulary
 from coach.knowledge.retrieval import text_vectors
@@ -25,9 +27,11 @@ from coach.models import SimilarReply
 
 REPLIES_FILE = "replies.jsonl"
 BATCH = 16
-# The closest replies in any language (e5 is multilingual) vote for the case's service domain. Chosen on training
-# drafts held apart (bench/similar_replies.py): top reply's domain right 0.44 with 5 voters in any language, 0.43
-# with 3, 0.41 with 9, 0.38 with the closest same-language reply alone (150 drafts of the replies' 12 domains).
+# Without a domain classifier, the closest replies in any language (e5 is multilingual) vote for the case's service
+# domain. Chosen on training drafts held apart (bench/similar_replies.py): top reply's domain right 0.44 with 5
+# voters in any language, 0.43 with 3, 0.41 with 9, 0.38 with the closest same-language reply alone (150 drafts).
+# The classifier (0.84 on 5-fold CV) replaced it; no score line below which the vote or the closest situation
+# would do better was found on that CV (falling back below a ridge score of 0 gave 0.62, of 0.2 0.53).
 DOMAIN_VOTERS = 5
 
 
@@ -42,8 +46,16 @@ def situation(first: Vectors, second: Vectors | None) -> Vectors:
 class ReplyBook:
     """The good replies and their situation vectors (embedded once, then read from the data folder)."""
 
-    def __init__(self, path: Path, embedder: Embedder, cache_dir: Path, known: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        embedder: Embedder,
+        cache_dir: Path,
+        known: Path | None = None,
+        domains: DomainModel | None = None,
+    ) -> None:
         self.path = path
+        self.domains = domains  # the service-domain classifier (None: the closest replies vote)
         self._embedder = embedder
         self._cache_dir = cache_dir
         self._known = known  # vectors computed when the replies were written (``knowledge/vectors.npz``)
@@ -91,7 +103,9 @@ class ReplyBook:
         """The good replies closest to a draft and its customer's message, in the draft's language."""
         texts = [draft] if not customer else [draft, customer]
         vectors = text_vectors(self._embedder, texts)
-        return self.similar(detect_language(draft), situation(vectors[0], vectors[1] if customer else None), k)
+        case = situation(vectors[0], vectors[1] if customer else None)
+        domain = self.domains.predict(case_text(draft, customer), case) if self.domains is not None else None
+        return self.similar(detect_language(draft), case, k, domain=domain)
 
     def fits(self, sentence: str, draft: str, customer: str | None, source: str) -> bool:
         """Whether a sentence is closer to this case (draft + message) than to the reply its phrasing came from."""
@@ -117,17 +131,22 @@ class ReplyBook:
                 self._vocabulary = general_vocabulary(cases)
             return self._vocabulary
 
-    def similar(self, language: str, case: Vectors, k: int = 2, exclude: Collection[str] = ()) -> list[SimilarReply]:
-        """The ``k`` replies in ``language`` closest to ``case`` (a ``situation`` vector), those of the case's likely
-        service domain first: the domain most of its ``DOMAIN_VOTERS`` closest replies in any language share,
-        weighted by closeness."""
+    def similar(
+        self, language: str, case: Vectors, k: int = 2, exclude: Collection[str] = (), domain: str | None = None
+    ) -> list[SimilarReply]:
+        """The ``k`` replies in ``language`` closest to ``case`` (a ``situation`` vector), those of the case's
+        service ``domain`` first (when it has none in ``language``: the closest). Without a ``domain``, the one most
+        of the case's ``DOMAIN_VOTERS`` closest replies in any language share, weighted by closeness."""
         replies, vectors = self.replies(), self.vectors()
         scores = vectors @ np.asarray(case, dtype=np.float32)
         order = [i for i in np.argsort(-scores) if replies[i].id not in exclude]
-        votes: dict[str, float] = {}
-        for i in order[:DOMAIN_VOTERS]:
-            votes[replies[i].domain] = votes.get(replies[i].domain, 0.0) + max(float(scores[i]), 0.0)
-        domain = max(votes, key=votes.__getitem__) if votes else ""
+        if domain is None:
+            votes: dict[str, float] = {}
+            for i in order[:DOMAIN_VOTERS]:
+                votes[replies[i].domain] = votes.get(replies[i].domain, 0.0) + max(float(scores[i]), 0.0)
+            domain = max(votes, key=votes.__getitem__) if votes else ""
         ranked = [i for i in order if replies[i].language == language]
-        ranked.sort(key=lambda i: replies[i].domain != domain)  # stable: closest first within each group
+        ranked.sort(
+            key=lambda i: domain_name(replies[i].domain) != domain_name(domain)
+        )  # stable: closest first within each group
         return [replies[i].model_copy(update={"score": round(float(scores[i]), 4)}) for i in ranked[:k]]
