@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 BUCKETS = 2**14  # 5-fold CV: 2^15 no better (bench/critic_fit.py --lexical-sweep); 2^14 keeps the model file small
 NGRAMS = (2, 5)  # shortest and longest n-gram, in characters
-LEXICAL_L2 = 0.3  # chosen by 5-fold CV on the training corpus among 0.1, 0.3, 1, 3 (bench/critic_fit.py --lexical-sweep)
+LEXICAL_L2 = 0.3  # chosen by 5-fold CV among 0.1, 0.3, 1, 3 (bench/critic_fit.py --lexical-sweep)
 DECIMALS = 5  # significant digits of the stored lexical weights: a compact model file
 
 _SPACES = re.compile(r"\s+")
