@@ -21,7 +21,7 @@ from coach.judging.training import Features, LabelledDraft, drop_customer
 from coach.knowledge.passages import sentence_spans
 from coach.prompts import Rubric
 
-GRID = ((2**13, 0.3), (2**14, 0.1), (2**14, 0.3), (2**14, 1.0), (2**14, 3.0), (2**15, 0.3))
+GRID = ((2**14, 0.1), (2**14, 0.3), (2**14, 1.0), (2**14, 3.0), (2**15, 0.3))
 
 # A time expression in the five languages: hh:mm, a date, a count of hours, or a word for today, tomorrow, a
 # weekday, "within", hours, days, weeks (stems, so inflected forms match).

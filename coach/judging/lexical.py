@@ -18,13 +18,9 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:
-    from coach.judging.critic import LinearModel
 
 BUCKETS = 2**14  # 5-fold CV: 2^15 no better (bench/critic_fit.py --lexical-sweep); 2^14 keeps the model file small
 NGRAMS = (2, 5)  # shortest and longest n-gram, in characters
@@ -108,12 +104,12 @@ def fit_dual(
     return alpha, bias
 
 
-def fit_lexical(rows: npt.NDArray[np.float64], labels: npt.ArrayLike, *, l2: float = LEXICAL_L2) -> LinearModel:
-    """The lexical model of one criterion: weights over the hashed buckets, stored to ``DECIMALS`` digits."""
-    from coach.judging.critic import LinearModel  # critic.py reads this module's rows
-
+def fit_lexical(
+    rows: npt.NDArray[np.float64], labels: npt.ArrayLike, *, l2: float = LEXICAL_L2
+) -> tuple[list[float], float]:
+    """One criterion's lexical model: weights over the hashed buckets and a bias, to ``DECIMALS`` digits."""
     alpha, bias = fit_dual(rows @ rows.T, labels, l2=l2)
-    return LinearModel(weights=[_compact(v) for v in rows.T @ alpha], bias=_compact(bias))
+    return [_compact(v) for v in rows.T @ alpha], _compact(bias)
 
 
 def out_of_fold_lexical_logits(

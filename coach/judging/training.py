@@ -310,7 +310,8 @@ def _train_critic(
         tip = tip_lines.get(criterion)
         said = said_labels(drafts, features, criterion)
         sentence_model = None if said is None else fit_logistic(features.sentences, said, l2=l2)
-        lexical_model = None if rows is None else fit_lexical(rows, labels, l2=LEXICAL_L2)
+        weights, bias = fit_lexical(rows, labels, l2=LEXICAL_L2) if rows is not None else ([], 0.0)
+        lexical_model = LinearModel(weights=weights, bias=bias) if rows is not None else None
         criteria[criterion] = CriterionModel(
             draft=fit_logistic(matrix, labels, l2=l2),
             lexical=lexical_model,
