@@ -100,12 +100,12 @@ def print_ablation(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Seque
     """What each input buys: texts embedded per row, mean AUC, held-apart recall and false/good at the 0.75 line."""
     truth = truths(drafts, rubric)
     print(f"\nablation (5-fold CV; issue line at precision {PRECISION}, chosen on the other folds)")
-    print(f"  {'inputs':46} {'texts/row':>9} {'mean AUC':>8} {'recall':>6} {'false/good':>10}")
+    print(f"  {'inputs':62} {'texts/row':>9} {'mean AUC':>8} {'recall':>6} {'false/good':>10}")
     for one in found:
         row = held_apart(drafts, rubric, one, PRECISION)
         mean_auc = float(np.nanmean([auc(one.oof[c], t) for c, t in truth.items()]))
         print(
-            f"  {one.name:46} {one.texts_per_row:9.2f} {mean_auc:8.4f} {row['recall']:6.3f} "
+            f"  {one.name:62} {one.texts_per_row:9.2f} {mean_auc:8.4f} {row['recall']:6.3f} "
             f"{row['false_per_good']:10.2f}"
         )
 
