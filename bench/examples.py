@@ -114,13 +114,13 @@ def main() -> None:
         scratch_settings = Settings(  # rewrites: surgery with the examples as filled by code, no LLM
             data_dir=Path(scratch), index_dir=settings.resolved_index_dir, rewrite_adapt=False
         )
+        rated_before = {
+            (line["draft"], line["criterion_plain"])
+            for path in args.rating_exclude
+            for line in map(json.loads, open_lines(path))
+        }
         if args.rating_only and args.rating:
             coach = Coach(scratch_settings, embedder=RememberingEmbedder())
-            rated_before = {
-                (line["draft"], line["criterion_plain"])
-                for path in args.rating_exclude
-                for line in map(json.loads, open_lines(path))
-            }
             bad = [r for r in rows if not r.get("good")]
             found = [(r, coach.critique(r["text"], r.get("customer_message"))) for r in bad]
             issues = [(r, i) for r, c in found for i in c.issues]
@@ -130,7 +130,7 @@ def main() -> None:
                 shown = adapted_sentences(coach, sample, args.adapt_budget_s)
                 write_rating(args.adapted, sample[: len(shown)], shown)
             return
-        run(scratch_settings, rows, args.rating)
+        run(scratch_settings, rows, args.rating, rated_before)
 
 
 class RememberingEmbedder(Embedder):
@@ -150,7 +150,9 @@ class RememberingEmbedder(Embedder):
         return np.asarray([self._seen[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
 
 
-def run(settings: Settings, rows: list[dict[str, Any]], rating: Path | None) -> None:
+def run(
+    settings: Settings, rows: list[dict[str, Any]], rating: Path | None, rated_before: set[tuple[str, str]]
+) -> None:
     """Critique, check and rewrite every row, then print the figures (critique times: first sight of each draft)."""
     coach = Coach(settings, embedder=RememberingEmbedder())
     coach.ensure_index()
@@ -173,7 +175,9 @@ def run(settings: Settings, rows: list[dict[str, Any]], rating: Path | None) -> 
     print(f"\nfinal figures, {len(rows)} drafts")
     report(issues, rewrites, times)
     if rating:
-        write_rating(rating, rating_sample(rated))
+        write_rating(
+            rating, rating_sample([(r, i) for r, i in rated if (r["text"], PLAIN[i.criterion]) not in rated_before])
+        )
 
 
 def report(
