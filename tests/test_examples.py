@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from coach.errors import KnowledgeError
-from coach.judging.examples import CaseVectors, ExamplePicker, fill_slots, open_slots
+from coach.judging.examples import CaseVectors, ExamplePicker, costly_slots, fill_slots, open_slots
 from coach.knowledge.phrasebook import MIN_PHRASINGS, load_phrasebook, parse_phrasebook
 from coach.models import Issue
 from coach.prompts import load_rubric, load_why
@@ -204,3 +204,22 @@ def test_a_date_is_never_filled_in_a_promise() -> None:
     book = parse_phrasebook(book_text())
     facts = {"date": ["3 марта"], "name": ["Анна"]}
     assert fill_slots("Ответим до [дата], [имя].", "ru", book, facts) == "Ответим до [дата], Анна."
+
+
+def test_a_date_left_for_the_agent_costs_nothing_in_the_choice_and_other_blanks_do() -> None:
+    book = parse_phrasebook(book_text())
+    assert costly_slots("Ответим до [дата].", "ru", book) == 0
+    assert costly_slots("Ответим про [что случилось] до [дата].", "ru", book) == 1
+    texts = ["Мы разберёмся с [что случилось].", "Ответим вам до [дата]."]
+    curated = [phrasing(t, "curated") | {"method": "curated"} for t in texts]
+    cell = {"apology_ownership": {"ru": curated}}
+    book = parse_phrasebook(book_text(phrasings=cell))
+    embedder = WordEmbedder()
+    picker = ExamplePicker(lambda: book, embedder)  # type: ignore[arg-type]
+    draft = "Ваш заказ в пути."
+    vectors = embedder.queries([draft, "Где заказ?"])
+    issue = Issue(criterion="apology_ownership", kind="missing", quote="", start=0, end=0, explanation="")
+    case = CaseVectors(vectors[0], embedder.queries([draft]), vectors[1])
+    flat = lambda *_: 0.0  # noqa: E731  (the critic is indifferent: only the blanks decide)
+    [chosen] = picker.examples([issue], draft, "Где заказ?", "ru", case, [(0, len(draft))], margin=flat)
+    assert chosen.example == "Ответим вам до [дата]."
