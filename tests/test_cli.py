@@ -55,9 +55,12 @@ def test_index_then_search_json(cli_env: dict[str, str]):
         "translated_by",
         "original_language",
         "original_text",
+        "original_title",
+        "original_section",
         "note",
     }
     assert passages[0]["machine_translated"] is False  # search shows the originals
+    assert passages[0]["original_title"] is None  # the title, too, is the original's
 
 
 @pytest.mark.parametrize(
