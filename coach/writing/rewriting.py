@@ -70,11 +70,16 @@ def top_issues(critique: Critique) -> list[Issue]:
     return list(seen.values())[:MAX_FIXES]
 
 
+def scored_lower(before: Critique, after: Critique) -> list[str]:
+    """The criteria that score lower in ``after`` than in ``before``."""
+    return [c for c, score in after.scores.items() if c in before.scores and score.score < before.scores[c].score]
+
+
 def check(
     text: str, draft: str, language: str, before: Critique, after: Critique, cut_off: bool, customer: str | None = None
 ) -> Candidate:
     """The code's checks of one new text against the draft (and the message, whose facts an example may use)."""
-    worse = [c for c, score in after.scores.items() if c in before.scores and score.score < before.scores[c].score]
+    worse = scored_lower(before, after)
     had, has = extract_facts(draft), extract_facts(text)
     known = had | extract_facts(customer or "")
     return Candidate(
@@ -122,8 +127,7 @@ def helps(criterion: str, before: Critique, current: Critique, judged: Critique)
     flagged_still = any(issue.criterion == criterion for issue in judged.issues)
     if flagged_still and new.score == old.score:
         return False
-    lower = [c for c, score in judged.scores.items() if c in before.scores and score.score < before.scores[c].score]
-    return not lower and judged.overall >= current.overall
+    return not scored_lower(before, judged) and judged.overall >= current.overall
 
 
 def fixed_criteria(flagged: list[Issue], before: Critique, after: Critique) -> list[str]:
