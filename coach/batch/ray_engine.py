@@ -24,24 +24,17 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from coach.batch.agreement import BatchSummary
 from coach.batch.io import BatchResult, BatchRow
 from coach.batch.ray_worker import MakeCritic, RowScorer, pack_bundle
 from coach.batch.results import ResultWriter
 from coach.batch.rows import RetryPolicy
-from coach.batch.run import (
-    STOP_AFTER_FAILURES,
-    BatchProgress,
-    plan_run,
-    record_results,
-    stop_when_llm_is_down,
-    write_summary,
-)
+from coach.batch.run import FileOptions, FileRun, stop_when_llm_is_down
 from coach.errors import CoachError, InputError
 from coach.settings import Settings
 
@@ -81,57 +74,30 @@ def evaluate_file(
     make_critic: MakeCritic,
     address: str | None = None,
     workers: int | None = None,
-    resume: bool = False,
-    retry_failed: bool = False,
-    limit: int | None = None,
-    columns: Mapping[str, str] | None = None,
-    csv_path: str | Path | None = None,
-    parquet_path: str | Path | None = None,
-    retry: RetryPolicy | None = None,
-    stop_after: int | None = STOP_AFTER_FAILURES,
-    progress: Callable[[BatchProgress], None] | None = None,
     rows_per_batch: int = ROWS_PER_BATCH,
+    **options: Unpack[FileOptions],
 ) -> BatchSummary:
-    """``coach.batch.run.evaluate_file`` on Ray: the same files, resume, errors, progress and summary.
+    """``coach.batch.run.evaluate_file`` on Ray: the same files, options, resume, errors, progress and summary.
 
     ``make_critic(settings)`` builds each worker's Coach; ``workers`` defaults to this machine's CPUs (local)
     or the cluster's (with ``address``).
     """
     if workers is not None and workers < 1:
         raise InputError(f"workers must be at least 1, got {workers}", field="workers")
-    output = Path(destination)
-    table, todo = plan_run(source, output, resume=resume, retry_failed=retry_failed, limit=limit, columns=columns)
-    state = BatchProgress(total=len(todo), skipped=len(table.rows) - len(todo))
-    started = time.perf_counter()
-    if progress is not None:
-        progress(state)
+    run = FileRun(source, destination, options)
     used = 0
-    if todo:
-        with ray_session(address, workers) as session, ResultWriter(output) as writer:
+    if run.todo:
+        with ray_session(address, workers) as session, ResultWriter(run.output) as writer:
             coach.ensure_index()  # while a local head starts
             bundle = pack_bundle(coach.settings, coach.versions.lock)
             used = session.connect()
-            log.info("Ray ready with %d workers after %.1f s", used, time.perf_counter() - started)
+            log.info("Ray ready with %d workers after %.1f s", used, time.perf_counter() - run.started)
             scorer = {"make_critic": make_critic, "settings": coach.settings, "bundle": bundle}
-            scorer |= {"threads": THREADS_PER_WORKER, "retry": retry or RetryPolicy()}
-            results = stream_results(todo, scorer, used, rows_per_batch)
-            record_results(
-                stop_when_llm_is_down(results, stop_after) if stop_after else results,
-                writer,
-                state,
-                started,
-                progress,
-            )
-    run = {
-        "run_rows": state.done,
-        "run_failed": state.failed,
-        "run_skipped": state.skipped,
-        "run_seconds": round(time.perf_counter() - started, 3),
-        "notes": table.notes,
-        "engine": "ray",
-        "workers": used or None,
-    }
-    return write_summary(output, csv_path, parquet_path, **run)
+            scorer |= {"threads": THREADS_PER_WORKER, "retry": run.retry or RetryPolicy()}
+            results = stream_results(run.todo, scorer, used, rows_per_batch)
+            stop_after = run.stop_after
+            run.record(stop_when_llm_is_down(results, stop_after) if stop_after else results, writer)
+    return run.finish(engine="ray", workers=used or None)
 
 
 def stream_results(

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from pydantic import BaseModel
 
@@ -248,45 +248,98 @@ def _work(
 # --------------------------------------------------------------------------- evaluate_file
 
 
+class FileOptions(TypedDict, total=False):
+    """The options of a file run that both engines take (``evaluate_file`` here and on Ray).
+
+    ``resume`` skips ids the results file already has (scored or failed); ``retry_failed`` reruns ids whose
+    latest line is an error; together they do both. Without either, an existing results file is an
+    ``InputError`` (appending a second run to it would mix the two). ``limit``: at most this many rows this run;
+    ``columns``: the input's column for each field; ``csv_path`` / ``parquet_path``: exports of the results;
+    ``retry``: backoff for transient LLM errors; ``stop_after``: stop once this many rows in a row failed
+    because the LLM is down (None: never); ``progress``: called with a ``BatchProgress`` after each row.
+    """
+
+    resume: bool
+    retry_failed: bool
+    limit: int | None
+    columns: Mapping[str, str] | None
+    csv_path: str | Path | None
+    parquet_path: str | Path | None
+    retry: RetryPolicy | None
+    stop_after: int | None
+    progress: Callable[[BatchProgress], None] | None
+
+
+class FileRun:
+    """One run over a file, whatever the engine: what to critique, progress, and the summary at the end."""
+
+    def __init__(self, source: str | Path, destination: str | Path, options: FileOptions) -> None:
+        self.options = options
+        self.output = Path(destination)
+        self.table, self.todo = plan_run(
+            source,
+            self.output,
+            resume=options.get("resume", False),
+            retry_failed=options.get("retry_failed", False),
+            limit=options.get("limit"),
+            columns=options.get("columns"),
+        )
+        self.state = BatchProgress(total=len(self.todo), skipped=len(self.table.rows) - len(self.todo))
+        self.started = time.perf_counter()
+        self._report()
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        return self.options.get("retry")
+
+    @property
+    def stop_after(self) -> int | None:
+        return self.options.get("stop_after", STOP_AFTER_FAILURES)
+
+    def record(self, results: Iterable[BatchResult], writer: ResultWriter) -> None:
+        """Append each finished row to the results file as it comes, and report progress."""
+        for result in results:
+            writer.append(result)
+            self.state.done += 1
+            self.state.failed += not result.ok
+            self.state.elapsed_s = time.perf_counter() - self.started
+            self._report()
+
+    def finish(self, **extra: Any) -> BatchSummary:
+        """Write ``<name>.summary.json`` (and the exports asked for) and return the summary."""
+        run = {
+            "run_rows": self.state.done,
+            "run_failed": self.state.failed,
+            "run_skipped": self.state.skipped,
+            "run_seconds": round(time.perf_counter() - self.started, 3),
+            "notes": self.table.notes,
+        }
+        options = self.options
+        return write_summary(self.output, options.get("csv_path"), options.get("parquet_path"), **run, **extra)
+
+    def _report(self) -> None:
+        progress = self.options.get("progress")
+        if progress is not None:
+            progress(self.state)
+
+
 def evaluate_file(
     coach: Critic,
     source: str | Path,
     destination: str | Path,
     *,
-    resume: bool = False,
-    retry_failed: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
-    limit: int | None = None,
-    columns: Mapping[str, str] | None = None,
-    csv_path: str | Path | None = None,
-    parquet_path: str | Path | None = None,
-    retry: RetryPolicy | None = None,
-    stop_after: int | None = STOP_AFTER_FAILURES,
-    progress: Callable[[BatchProgress], None] | None = None,
+    **options: Unpack[FileOptions],
 ) -> BatchSummary:
     """Score a CSV/JSONL/Parquet file into append-only JSONL plus ``<name>.summary.json`` (CSV, Parquet when asked).
 
-    ``resume`` skips ids the results file already has (scored or failed); ``retry_failed`` reruns ids
-    whose latest line is an error; together they do both. Without either, an existing results file
-    is an ``InputError`` (appending a second run to it would mix the two).
+    The options (resume, retry_failed, limit, exports, retries, progress) are ``FileOptions``.
     """
-    output = Path(destination)
-    table, todo = plan_run(source, output, resume=resume, retry_failed=retry_failed, limit=limit, columns=columns)
-    state = BatchProgress(total=len(todo), skipped=len(table.rows) - len(todo))
-    started = time.perf_counter()
-    if progress is not None:
-        progress(state)
-    with ResultWriter(output) as writer:
-        results = evaluate(coach, todo, concurrency=concurrency, retry=retry, stop_after=stop_after)
-        record_results(results, writer, state, started, progress)
-    run = {
-        "run_rows": state.done,
-        "run_failed": state.failed,
-        "run_skipped": state.skipped,
-        "run_seconds": round(time.perf_counter() - started, 3),
-        "notes": table.notes,
-    }
-    return write_summary(output, csv_path, parquet_path, **run)
+    run = FileRun(source, destination, options)
+    with ResultWriter(run.output) as writer:
+        results = evaluate(coach, run.todo, concurrency=concurrency, retry=run.retry, stop_after=run.stop_after)
+        run.record(results, writer)
+    return run.finish()
 
 
 def plan_run(
@@ -306,23 +359,6 @@ def plan_run(
     previous = read_results(output)
     todo = [row for row in table.rows if _wanted(row, previous, resume, retry_failed)]
     return table, todo[:limit] if limit is not None else todo
-
-
-def record_results(
-    results: Iterable[BatchResult],
-    writer: ResultWriter,
-    state: BatchProgress,
-    started: float,
-    progress: Callable[[BatchProgress], None] | None,
-) -> None:
-    """Append each finished row to the results file as it comes, and report progress."""
-    for result in results:
-        writer.append(result)
-        state.done += 1
-        state.failed += not result.ok
-        state.elapsed_s = time.perf_counter() - started
-        if progress is not None:
-            progress(state)
 
 
 def _wanted(row: BatchRow, previous: Mapping[str, BatchResult], resume: bool, retry_failed: bool) -> bool:
