@@ -116,11 +116,11 @@ def test_every_promise_of_a_request_in_the_phrasebook_avoids_a_refusal_or_answer
 
 # "Your request" said to someone who complained, and a promise of attention tacked on: rated "needs editing".
 VAGUE = {
-    "en": ("request", "attention", "make sure", "personally"),
-    "ru": ("обращени", "внимани", "прослежу", "лично"),
-    "el": ("αίτημα", "προσοχή", "προσωπικά"),
-    "kk": ("өтініш", "назар", "өзім"),
-    "mn": ("хүсэлт", "анхаар", "өөрөө хариуц"),
+    "en": ("request", "attention", "make sure"),
+    "ru": ("обращени", "внимани", "прослежу"),
+    "el": ("αίτημα", "προσοχή"),
+    "kk": ("өтініш", "назар"),
+    "mn": ("хүсэлт", "анхаар"),
 }
 
 
