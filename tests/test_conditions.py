@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from coach.judging.conditions import CONDITIONS, detect_conditions
+from coach.judging.conditions import CASE_CONDITIONS, CONDITIONS, detect_conditions
 from coach.judging.examples import CaseVectors, ExamplePicker
 from coach.knowledge.phrasebook import load_phrasebook, parse_phrasebook
 from coach.models import Issue
@@ -59,7 +59,7 @@ CASES = [
 
 @pytest.mark.parametrize(("language", "draft", "message", "held"), CASES)
 def test_each_condition_is_read_from_real_sentences(language: str, draft: str, message: str, held: set[str]) -> None:
-    assert detect_conditions(draft, message, language) == held
+    assert detect_conditions(draft, message, language) & set(CASE_CONDITIONS) == held
 
 
 def test_until_now_is_not_urgent_and_a_denial_outweighs_an_admission() -> None:

@@ -17,6 +17,18 @@ case. The conditions, a small closed set, each read from cue words per language 
 - ``cause_explained``: the draft says why it happened (because, due to, the reason, a policy) or admits a mistake;
 - ``draft_thanked``: the draft already thanks the customer.
 
+And what the customer's message asks for (``REQUESTS``; read from the message alone, for precision: an explicit
+ask, not a problem from which one might follow), so that a solution or a time frame names the concrete step (the
+refund reaching the card, the replacement shipping, the technician's visit) instead of a blank for the agent:
+
+- ``wants_refund``: money back (a refund, reimburse, "верните деньги", "мөнгөө буцаа");
+- ``wants_replacement``: an exchange, a replacement, the right item or a new one sent;
+- ``wants_repair``: something fixed or repaired, a technician or someone sent to look at it;
+- ``wants_cancel``: the customer wants to cancel a booking, an order, a subscription or a contract (not "you
+  cancelled my class", which is a complaint);
+- ``wants_reschedule``: a booking or an appointment moved to another date or time;
+- ``asks_status``: where it is, when it will arrive or be ready, still waiting.
+
 Precision and recall per condition on a labelled sample of the tuning set and the training drafts:
 ``python -m bench.conditions`` (``eval/conditions.jsonl``).
 """
@@ -27,7 +39,9 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-CONDITIONS = ("urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked")
+CASE_CONDITIONS = ("urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked")
+REQUESTS = ("wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status")
+CONDITIONS = CASE_CONDITIONS + REQUESTS
 # A cue matches at a word start (``\b``) unless it starts with "~" (anywhere: an inflected ending, e.g. Kazakh
 # "-а алмаймыз"). Each list is per language; a case is read with its own language's cues.
 Cues = Mapping[str, tuple[str, ...]]
@@ -142,6 +156,125 @@ THANKS: Cues = {
     "mn": ("баярлалаа", "талархаж", "талархал"),
 }  # fmt: skip
 
+# What the customer asks for: cues of an explicit ask, per language (word starts; "~": anywhere).
+REQUEST_CUES: dict[str, Cues] = {
+    "wants_refund": {
+        "en": ("refund", "money back", "reimburs", "pay me back", "pay back", "my money back", "give me back",
+               "chargeback", "return the money", "return my money"),
+        "ru": ("верните деньги", "вернуть деньги", "верните мне деньги", "вернуть мне деньги", "верните мои",
+               "вернуть мои", "вернёте деньги", "вернете деньги", "верните средства", "вернуть средства",
+               "верните оплату", "вернуть оплату", "возврат денег", "не вернули", "возврат средств", "возврат оплаты",
+               "возврат стоимости", "возврат суммы", "возврат разницы", "верните разницу", "вернуть разницу",
+               "деньги назад", "возместите", "возместить", "оформить возврат", "оформите возврат", "рефанд", "возврат"),
+        "el": ("επιστροφη χρηματων", "επιστροφη των χρηματων", "επιστροφη του ποσου", "επιστροφη χρημ",
+               "να μου επιστρεψετε", "επιστρεψτε μου", "επιστρεψτε τα", "να μου επιστραφ", "τα λεφτα μου πισω",
+               "τα χρηματα μου πισω", "να επιστραφ", "επιστροφη της διαφορας"),
+        "kk": ("ақшамды қайтар", "ақшаны қайтар", "ақшасын қайтар", "ақшамызды қайтар", "ақшаны кері",
+               "ақшамды кері", "төлемді қайтар", "соманы қайтар", "айырмашылықты қайтар", "ақшасын қайтарып",
+               "ақшаны қайтарып", "ақшамды қайтарып", "ақшамды алғым", "қайтарасыздар ма", "қайтарасыз ба"),
+        "mn": ("мөнгөө буца", "мөнгийг буца", "мөнгийг минь буца", "мөнгийг нь буца", "төлбөрөө буца",
+               "төлбөрийг буца", "буцааж өгнө", "буцааж өгөх", "буцаан олго", "мөнгөө авч болох", "буцааж авах",
+               "зөрүүг буца", "мөнгөө буцааж", "мөнгөө эргүүл"),
+    },
+    "wants_replacement": {
+        "en": ("replacement", "replace it", "replace the", "replace my", "exchange", "swap it", "swap for",
+               "send the right", "send me the right", "send the correct", "send me the correct", "resend",
+               "re-send", "send another", "send a new", "the right one", "the correct one", "a new one"),
+        "ru": ("замените", "заменить", "замену", "заменили", "замена товара", "обменять", "обмен", "поменяйте",
+               "поменять на",
+               "пришлите правильн", "привезите правильн", "пришлите другой", "пришлите новый", "привезите новый",
+               "отправьте повторно", "отправить повторно", "отправьте заново", "переотправ", "довезите",
+               "довезти", "привезите недостающ", "дошлите"),
+        "el": ("αντικατασταση", "αντικαταστησ", "αντικαταστατ", "ανταλλαγ", "να το αλλαξω", "να τα αλλαξω",
+               "στειλτε μου το σωστ", "να μου στειλετε το σωστ", "να μου στειλετε αλλ", "στειλτε μου καινουργ",
+               "ξαναστειλ", "να μου στειλετε καινουργ"),
+        "kk": ("айырбаста", "жаңасын", "дұрысын жібер", "дұрысын әкел", "қайта жібер", "басқасын жібер",
+               "ауыстырып беріңіз", "ауыстырып бересіз", "тауарды ауыстырып бер", "өлшемге ауыстыр"),
+        "mn": ("солиулж болох", "сольж болох", "сольж өг", "солиод өг", "солиж өг", "шинээр явуул", "шинийг",
+               "зөвийг нь явуул", "дахин явуул", "дахин илгээ", "шинээр илгээ", "солих уу"),
+    },
+    "wants_repair": {
+        "en": ("fix it", "fix my", "be fixed", "get it fixed", "get this fixed", "repair", "technician", "engineer",
+               "send someone", "send somebody", "someone to come", "someone come", "come and look",
+               "come and fix", "get it working", "plumber", "electrician", "mechanic"),
+        "ru": ("почините", "починить", "почините", "отремонтир", "ремонт", "пришлите мастера", "вызвать мастера",
+               "вызов мастера",
+               "прислать мастера", "мастер не пришёл", "мастер так и не", "техник", "пришлите кого",
+               "пришлите специалист", "устраните", "устранить", "наладьте", "наладить", "исправьте", "исправить",
+               "сантехник", "электрик"),
+        "el": ("επισκευ", "τεχνικ", "να το φτιαξετε", "φτιαξτε", "να ερθει καποιος", "στειλτε καποιον",
+               "να στειλετε καποιον", "υδραυλικ", "ηλεκτρολογ"),
+        "kk": ("жөнде", "шебер жібер", "шебер шақыр", "шебер келсін", "маман жібер", "техник", "түзетіп бер",
+               "түзетіңіз", "түзетуді", "сантехник",
+               "электрик", "біреуді жібер"),
+        "mn": ("засаж өг", "засна уу", "засах уу", "засуул", "засварчин", "техникч", "мастер",
+               "хүн явуул", "янзал"),
+    },
+    "wants_cancel": {
+        "en": ("cancel my", "cancel the", "cancel it", "cancel our", "cancel this", "cancel your", "to cancel",
+               "cancel a ", "unsubscribe", "close my account", "terminate", "end my subscription", "end my contract",
+               "stop my subscription", "stop charging", "stop the subscription", "want out"),
+        "ru": ("отменить", "отмените", "отменю", "отменой", "отказаться от", "расторгн", "расторж", "отписат",
+               "закрыть счёт", "закрыть счет", "закрыть аккаунт", "удалить аккаунт", "отключить подписк",
+               "отключите подписк", "отключить автопродл", "прекратить подписк"),
+        "el": ("να ακυρωσω", "να ακυρωσουμε", "ακυρωστε", "να ακυρωθει", "να ακυρωσετε", "θελω ακυρωση",
+               "να διακοψω", "να καταργησω", "να κλεισω τον λογαριασμο", "διακοπη της συνδρομ", "να σταματησω τη"),
+        "kk": ("бас тартқым", "бас тартамын", "бас тартуға", "тоқтатқым", "тоқтатуға", "тоқтатыңыз",
+               "болдырмау", "болдырмаңыз", "бронды жой", "брондауды жой", "күшін жой", "жабқым", "тоқтата тұру",
+               "бас тартып"),
+        "mn": ("цуцлах", "цуцлуул", "цуцалж өг", "цуцална уу", "цуцалъя", "зогсоох гэсэн", "зогсоож өг",
+               "хаах гэсэн"),
+    },
+    "wants_reschedule": {
+        "en": ("reschedul", "rebook", "re-book", "move my", "move the", "move it", "move to", "another date",
+               "another day", "another time", "another slot", "different date", "different day",
+               "later slot", "earlier slot", "change my booking", "change the date", "change the time",
+               "change my appointment", "change my reservation", "anything later", "anything earlier", "new date",
+               "new slot", "new appointment", "postpone", "push it back"),
+        "ru": ("перенести", "перенесите", "перенос ", "переноса", "перенос,", "другую дату", "другой день",
+               "другое время", "на другое число", "поменять дату", "поменять время", "изменить дату",
+               "изменить время", "перезаписать", "перезапишите", "отложить", "сдвинуть"),
+        "el": ("να μεταφερω το ραντεβ", "να μεταφερουμε το ραντεβ", "να μεταφερω την κρατησ", "μεταφορα του ραντεβου",
+               "μεταφορα της κρατησ", "αλλη μερα", "αλλη ημερομηνια",
+               "αλλη ωρα", "αλλαγη ημερομηνιας", "αλλαγη ωρας", "να αλλαξω την ημερομηνια", "να αλλαξω την ωρα",
+               "να αλλαξω το ραντεβου", "να αλλαξω την κρατηση", "κατι αργοτερα", "κατι νωριτερα", "νεο ραντεβου",
+               "να μετατεθ", "να αναβλ", "αναβολη"),
+        "kk": ("басқа күнге", "басқа уақытқа", "күнін өзгерт", "уақытын өзгерт", "уақытын ауыстыр",
+               "кейінге шегер", "кейінге ауыстыр", "~00-ге ауыстыр", "~00-ға ауыстыр",
+               "~00-ге дейін ауыстыр", "жексенбіге ауыстыр", "сенбіге ауыстыр", "басқа рейске", "брондауымды өзгерт",
+               "жазылуымды ауыстыр", "қабылдауын ауыстыр"),
+        "mn": ("өөр өдөр", "өөр цаг", "цагаа хойшл", "цагийг хойшл", "захиалгаа хойшл", "цагаа шилжүүл",
+               "цагийг шилжүүл", "руу шилжүүлж болох",
+               "цагаа өөрчл", "өдрөө өөрчл", "огноог өөрчл", "огноогоо өөрчл", "дахин цаг"),
+    },
+    "asks_status": {
+        "en": ("where is", "where's", "where are", "when will", "when can i expect", "when do i get",
+               "when am i getting", "any update", "any news", "any idea when", "how much longer", "how long will",
+               "status of", "supposed to be delivered", "supposed to arrive", "was due to arrive", "still waiting",
+               "still haven't", "still hasn't", "still not", "hasn't arrived",
+               "haven't received", "has not arrived", "have not received", "not arrived yet", "not heard back"),
+        "ru": ("где мой", "где моя", "где моё", "где мое", "где мои", "где заказ", "где посылк", "когда будет",
+               "когда привез", "когда прид", "когда вернут", "когда получ", "когда ждать", "когда же", "когда уже",
+               "когда достав", "до сих пор", "всё ещё", "все еще", "так и не", "сколько ждать", "сколько можно ждать",
+               "обещали привезти", "должны были привезти",
+               "статус", "ещё не при", "еще не при"),
+        "el": ("που ειναι", "που βρισκεται", "επρεπε να φτασει", "ποτε θα", "ακομα δεν", "ακομη δεν", "ακομα να",
+               "ακομα τιποτα",
+               "ακομη τιποτα", "τι γινεται με", "ποσο ακομα", "ποσο ακομη", "καμια απαντηση", "δεν εχει φτασει",
+               "δεν εχω λαβει",
+               "δεν εχει ερθει"),
+        "kk": ("қайда менің", "менікі қайда", "қайда жоғалды", "тапсырысым қайда", "сәлемдемем қайда", "қашан әкел",
+               "қашан жет", "қашан кел", "қашан дайын", "қашан қайтар", "қашан түс", "қашан бітеді", "қашан болады",
+               "әлі жоқ", "әлі келмеді", "әлі келген жоқ", "әлі күнге", "әлі ешқандай",
+               "әлі алмадым", "әлі түскен жоқ", "әлі қайтарылған жоқ", "қанша күт", "күтіп жүрмін", "күтудемін",
+               "күтіп отырмын", "хабар жоқ"),
+        "mn": ("хаана байна", "хаана явна", "хаана явж", "хаана яваа", "хэзээ ирэх", "хэзээ авах", "хэзээ гарах",
+               "хэзээ шийд",
+               "хэзээ орох", "хэзээ буцаа", "хэзээ хүрэх", "хэзээ бэлэн", "одоо болтол", "одоо хүртэл",
+               "одоог хүртэл", "хүлээсээр", "хэр удах", "ороогүй", "хүрээгүй", "хариу алга"),
+    },
+}  # fmt: skip
+
 
 def _pattern(cues: tuple[str, ...]) -> re.Pattern[str] | None:
     if not cues:
@@ -199,5 +332,5 @@ def detect_conditions(draft: str, customer_message: str | None, language: str) -
         "company_error": admitted or (claimed and not (denied or cause or refuses)),
         "cause_explained": cause or admitted,
         "draft_thanked": has_cue(THANKS, language, draft),
-    }
+    } | {request: has_cue(cues, language, message) for request, cues in REQUEST_CUES.items()}
     return frozenset(name for name, holds in held.items() if holds)

@@ -34,7 +34,10 @@ WORD = re.compile(r"[^\W\d_]{4,}")
 MIN_PHRASINGS = 5  # per criterion and language: fewer is a gap the coverage check reports
 
 # What a case may be, detected by code (``coach.judging.conditions``): a phrasing can require or avoid them.
-Condition = Literal["urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked"]
+Condition = Literal[
+    "urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked",
+    "wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status",
+]  # fmt: skip
 SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact", "detail", "action", "info"]
 Language = Literal["en", "ru", "el", "kk", "mn"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
