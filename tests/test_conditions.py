@@ -69,6 +69,10 @@ def test_until_now_is_not_urgent_and_a_denial_outweighs_an_admission() -> None:
     assert "company_error" not in detect_conditions("Sorry.", "I typed the wrong address by accident.", "en")
     explained = "Sorry, the duplicate is a hold due to a bank timeout."
     assert "company_error" not in detect_conditions(explained, "You charged me twice!", "en"), "explained away"
+    within = "Refunds take up to 14 days. It has only been 9, so please be patient."
+    assert "company_error" not in detect_conditions(within, "My refund still hasn't arrived.", "en"), "on time"
+    on_time_ru = "Возврат занимает до 14 дней, прошло всего 9."
+    assert "company_error" not in detect_conditions(on_time_ru, "Возврат до сих пор не пришёл, это задержка!", "ru")
 
 
 def picker_for(cell: list[dict[str, object]]) -> ExamplePicker:
