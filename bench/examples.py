@@ -30,6 +30,8 @@ import numpy as np
 
 from bench.common import load_eval
 from coach import Coach, Settings
+from coach.judging.plain_words import CRITERION as PLAIN_CRITERION
+from coach.judging.plain_words import SOURCE as PLAIN_SOURCE
 from coach.knowledge.embeddings import Embedder, Vectors
 from coach.language import detect_language, language_matches
 from coach.text import split_sentences
@@ -45,6 +47,7 @@ def issue_checks(coach: Coach, row: dict[str, Any], critique: Any) -> list[dict[
     records = []
     for issue in critique.issues:
         record: dict[str, Any] = {"criterion": issue.criterion, "kind": issue.kind, "present": bool(issue.example)}
+        record["source"] = issue.example_source
         if issue.example:
             example = issue.example
             after = coach.critique(apply_sentence(draft, issue, example), customer)
@@ -202,6 +205,13 @@ def report(
         by_criterion[r["criterion"]].append(r)
     for criterion, rs in sorted(by_criterion.items()):
         print(f"    {criterion:26} fixed {share(rs, 'fixed')}")
+    wording = [r for r in every if r["criterion"] == PLAIN_CRITERION and r["kind"] == "said" and "fixed" in r]
+    plain = [r for r in wording if r["source"] == PLAIN_SOURCE]
+    phrased = [r for r in wording if r["source"] != PLAIN_SOURCE]
+    print(
+        f"  wording said: {len(plain)} of {len(wording)} the quote put plainly (fixed {share(plain, 'fixed')}), "
+        f"{len(phrased)} a phrasing (fixed {share(phrased, 'fixed')})"
+    )
     print(f"critique p50 {statistics.median(times) * 1000:.0f} ms (n={len(times)}, examples included, cache off)")
     every_rw = [r for rs in rewrites.values() for r in rs]
     if every_rw:

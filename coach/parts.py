@@ -22,6 +22,7 @@ from coach.knowledge.link_suggestions import CriterionSuggester
 from coach.knowledge.links import LINKS_FILE, LinkBook, Links, Suggestion
 from coach.knowledge.passages import PassageRecord
 from coach.knowledge.phrasebook import Phrasebook, load_phrasebook
+from coach.knowledge.plain_words import PlainWords, load_plain_words
 from coach.knowledge.reading import PassageReader, TranslationJob
 from coach.knowledge.replies import REPLIES_FILE, ReplyBook
 from coach.knowledge.retrieval import RetrievalConfig, Retriever
@@ -170,6 +171,10 @@ class Parts:
         """The phrasebook of the knowledge folder, else the shipped one (re-read when the file changes)."""
         return load_phrasebook(self.settings.knowledge_dir, shipped_knowledge_dir())
 
+    def plain_words(self) -> PlainWords:
+        """The plain-words glossary of the knowledge folder, else the shipped one (re-read when the file changes)."""
+        return load_plain_words(self.settings.knowledge_dir, shipped_knowledge_dir())
+
     def known_vectors(self) -> dict[str, Any]:
         """The vectors computed when the phrasebook and the replies were mined (read once; empty when absent)."""
         with self.lock:
@@ -283,6 +288,7 @@ class Parts:
                     self.known_vectors,
                     general=lambda: self.replies.vocabulary(),
                     source_case=lambda reply_id: self.replies.situation_of(reply_id),
+                    plain_words=self.plain_words,
                 )
             return self._examples
 

@@ -37,8 +37,12 @@ import numpy as np
 
 from coach.facts import facts_by_slot
 from coach.judging.conditions import detect_conditions
+from coach.judging.plain_words import CRITERION as PLAIN_CRITERION
+from coach.judging.plain_words import SOURCE as PLAIN_SOURCE
+from coach.judging.plain_words import plain_version
 from coach.knowledge.embeddings import Embedder, Vectors, vector_key
 from coach.knowledge.phrasebook import SLOT, Phrasebook, Phrasing, situation_words
+from coach.knowledge.plain_words import PlainWords
 from coach.models import Issue
 
 FILLED_SLOTS = ("name", "order", "amount", "contact")
@@ -124,19 +128,22 @@ class ExamplePicker:
         *,
         general: Callable[[], Mapping[str, set[str]]] = dict,
         source_case: Callable[[str], Vectors | None] = lambda _: None,
+        plain_words: Callable[[], PlainWords] | None = None,
     ) -> None:
         self._book = book
         self._embedder = embedder
         self._known = known  # vectors computed when the phrasebook was mined (``knowledge/vectors.npz``)
         self._general = general  # per language, the general vocabulary (``general_vocabulary`` of the replies)
         self._source_case = source_case  # a good reply's situation vector, by id (None when unknown)
+        self._plain_words = plain_words  # the plain-words glossary (``knowledge/plain_words.yaml``), when given
         self._vectors: dict[tuple[str, str, str], Vectors] = {}
         self._lock = threading.Lock()
 
     @property
     def version(self) -> str:
         """What results name as the phrasebook they used."""
-        return f"phrasebook-{self._book().fingerprint}"
+        plain = f"+plain-{self._plain_words().fingerprint}" if self._plain_words is not None else ""
+        return f"phrasebook-{self._book().fingerprint}{plain}"
 
     def vectors(self, criterion: str, language: str) -> tuple[list[Phrasing], Vectors]:
         """The cell's phrasings and their vectors (embedded on first use)."""
@@ -255,6 +262,10 @@ class ExamplePicker:
         conditions = detect_conditions(draft, customer, language)
         out = []
         for issue in issues:
+            plain = self.plain_example(issue, language)
+            if plain is not None:
+                out.append(issue.model_copy(update={"example": plain, "example_source": PLAIN_SOURCE}))
+                continue
             quote_index = next((i for i, (a, b) in enumerate(sentences) if (a, b) == (issue.start, issue.end)), None)
             chosen = self.choose(
                 issue,
@@ -273,6 +284,13 @@ class ExamplePicker:
             example = fill_slots(chosen[0].text, language, book, facts)
             out.append(issue.model_copy(update={"example": example, "example_source": chosen[0].source.draft}))
         return out
+
+    def plain_example(self, issue: Issue, language: str) -> str | None:
+        """For jargon or bureaucratic words (said, ``clear_positive_wording``), the quoted sentence put plainly
+        (``coach.judging.plain_words``); None when code cannot, and the phrasebook's phrasing stands."""
+        if self._plain_words is None or issue.criterion != PLAIN_CRITERION or issue.kind != "said" or not issue.quote:
+            return None
+        return plain_version(issue.quote, language, self._plain_words())
 
     def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
         """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the

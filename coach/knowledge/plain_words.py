@@ -1,0 +1,99 @@
+"""The plain-words glossary: per language, jargon terms and bureaucratic phrases with their plain wording.
+
+Blind raters called every wording example unusable while it was a meta-promise from the phrasebook ("I'll explain
+each step in plain words…"): it does not make the quoted sentence clearer. So the example for jargon is the quoted
+sentence itself with its jargon put plainly, term by term, from this glossary (``coach.judging.plain_words``).
+The terms were mined from the sentences labelled ``said`` for ``clear_positive_wording`` in ``training/drafts.jsonl``
+and from the tuning set; the plain wordings were written per language.
+The file (``knowledge/plain_words.yaml``) is trainers' data, like ``links.yaml``: reviewable, validated here,
+unknown keys refused. A term ending in ``*`` is a word stem (any ending); a plain wording with ``*`` takes that
+ending (for Russian nouns of one declension: ``тикет*`` → ``запрос*``). An empty plain wording drops the phrase
+("Please be advised that").
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from coach.errors import KnowledgeError
+from coach.language import SUPPORTED_LANGUAGES
+
+PLAIN_WORDS_FILE = "plain_words.yaml"
+STEM_MARK = "*"
+Language = Literal["en", "ru", "el", "kk", "mn"]
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class PlainWords(BaseModel):
+    """Per language, term (lower case) -> its plain wording in that language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int
+    terms: dict[Language, dict[str, str]]
+
+    @field_validator("terms")
+    @classmethod
+    def _well_formed(cls, terms: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        missing = [lang for lang in SUPPORTED_LANGUAGES if not terms.get(lang)]
+        if missing:
+            raise ValueError(f"no terms for {missing}: every language needs a glossary")
+        cleaned: dict[str, dict[str, str]] = {}
+        for language, entries in terms.items():
+            cleaned[language] = {}
+            for term, plain in entries.items():
+                key, value = " ".join(str(term).split()).lower(), " ".join(str(plain or "").split())
+                if len(key.rstrip(STEM_MARK)) < 2 or STEM_MARK in key[:-1]:
+                    raise ValueError(f"{language}: {term!r}: a term has 2+ characters and '*' only at its end")
+                if STEM_MARK in value[:-1] or (value.endswith(STEM_MARK) and not key.endswith(STEM_MARK)):
+                    raise ValueError(f"{language}: {plain!r}: '*' only at the end, and only for a stem term")
+                if key in cleaned[language]:
+                    raise ValueError(f"{language}: {term!r} is listed twice")
+                cleaned[language][key] = value
+        return cleaned
+
+    def terms_for(self, language: str) -> dict[str, str]:
+        """The language's glossary (empty for a language it lacks)."""
+        return dict(self.terms.get(language, {}))  # type: ignore[call-overload]
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the glossary (what results and cache keys carry)."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()[:12]
+
+
+def parse_plain_words(text: str, name: str = PLAIN_WORDS_FILE) -> PlainWords:
+    """A glossary from its YAML text; ``KnowledgeError`` naming what is wrong."""
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader (libyaml's when present)
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{name}: not valid YAML: {exc}") from exc
+    try:
+        return PlainWords.model_validate(data)
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()[:5])
+        raise KnowledgeError(f"{name}: {where}") from exc
+
+
+def load_plain_words(folder: Path, fallback: Path | None = None) -> PlainWords:
+    """``<folder>/plain_words.yaml`` (else the ``fallback`` folder's, e.g. the shipped one), validated and cached."""
+    path = folder / PLAIN_WORDS_FILE
+    if not path.is_file() and fallback is not None:
+        path = fallback / PLAIN_WORDS_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise KnowledgeError(f"{path}: the plain-words glossary is missing") from exc
+    return _load(path, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path, stamp: int) -> PlainWords:
+    return parse_plain_words(path.read_text(encoding="utf-8"), path.name)
