@@ -175,7 +175,8 @@ class Critique(RunRecord):
     issues: list[Issue] = Field(default_factory=list)
     tips: list[Issue] = Field(
         default_factory=list,
-        description="Criteria the critic leans towards but below an issue's line: shown after the issues, not counted.",
+        description="Criteria the critic leans towards but below an issue's line: shown after the issues, not counted;"
+        " each with its example as an issue has.",
     )
     strengths: list[str] = Field(default_factory=list)
     critic: str = Field(
@@ -184,20 +185,24 @@ class Critique(RunRecord):
 
 
 class Change(BaseModel):
-    """One flagged criterion a rewrite fixed (decided by the critic's verdicts), and the passages behind it."""
+    """One criterion a rewrite fixed, flagged or a tip (decided by the critic's verdicts), and the passages behind
+    it."""
 
     what: str = Field(description="The criterion's name, in the draft's language.")
     why: str = Field(default="", description="What the reply now does, in the draft's language.")
     passage_ids: list[str] = Field(default_factory=list)
     criterion: str = Field(default="", description="The rubric criterion fixed.")
+    tip: bool = Field(default=False, description="The criterion was a tip in the draft (below an issue's line).")
 
 
 class Rewrite(RunRecord):
     """An improved reply, checked by code before it is called an improvement."""
 
     text: str
-    changes: list[Change] = Field(default_factory=list, description="One per fixed criterion.")
-    fixed: list[str] = Field(default_factory=list, description="Criteria flagged in the draft that the rewrite fixes.")
+    changes: list[Change] = Field(default_factory=list, description="One per fixed criterion (issues, then tips).")
+    fixed: list[str] = Field(
+        default_factory=list, description="Criteria flagged in the draft, or tips, that the rewrite fixes."
+    )
     lost_facts: list[str] = Field(default_factory=list, description="Facts of the draft missing in the rewrite.")
     invented_facts: list[str] = Field(default_factory=list, description="Facts in the rewrite not in the draft.")
     warnings: list[str] = Field(default_factory=list, description="Why the rewrite should not be trusted as is.")

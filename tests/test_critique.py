@@ -322,12 +322,46 @@ def test_rewrite_is_sentence_surgery_judged_by_the_critique(indexed_coach: Coach
     assert events[0].stage == "retrieved" and events[-1].stage == "done"
     rewrite = events[-1].result
     assert isinstance(rewrite, Rewrite)
-    quoted = [issue.quote for issue in before.issues if issue.kind == "said"]
+    quoted = [issue.quote for issue in [*before.issues, *before.tips] if issue.kind == "said"]
     kept = [s for s in split_sentences(RUDE_EN) if not any(s in q or q in s for q in quoted)]
-    assert kept and all(sentence in rewrite.text for sentence in kept), "unflagged sentences stay verbatim"
+    assert kept and all(sentence in rewrite.text for sentence in kept), "sentences nothing flagged stay verbatim"
     assert not rewrite.lost_facts and not rewrite.invented_facts
     assert all("response_format" not in r for r in behaviour.requests)
     assert rewrite.draft_overall is not None and rewrite.rewrite_overall is not None
+
+
+TIP_ONLY = [  # (draft, message): a good reply the critic has no issue with, only a tip (the first one that does)
+    (
+        "Hi Maria,\nThank you for your message. I am sorry your parcel is late. I have checked order #48213: it left "
+        "our warehouse on Monday and will reach you by Friday. I will email you the tracking link today.\n"
+        "Best regards, Tom",
+        "My parcel #48213 is late, where is it?",
+    ),
+    (
+        "Hi Maria,\nThank you for your message, and I am sorry your parcel is late. I have checked order #48213: it "
+        "left our warehouse on Monday and will reach you by Friday. I will email you the tracking link today. If you "
+        "have any other questions, just reply to this email.\nBest regards, Tom",
+        "My parcel #48213 is late, where is it?",
+    ),
+]
+
+
+def test_a_draft_with_a_tip_and_no_issue_gets_a_rewrite_that_follows_it(
+    indexed_coach: Coach, embedder: Embedder
+) -> None:
+    coach = learned_coach(indexed_coach, embedder, rewrite_adapt=False)
+    found = [(d, m, c) for d, m in TIP_ONLY for c in [coach.critique(d, m)] if c.tips and not c.issues]
+    assert found, "one of these drafts has a tip and no issue (pick another if the critic changed)"
+    draft, message, critique = found[0]
+    assert all(tip.example for tip in critique.tips), "a tip has its example as an issue does"
+    rewrite = coach.rewrite(draft, message)
+    tip = critique.tips[0]
+    assert tip.criterion in rewrite.fixed and any(c.criterion == tip.criterion and c.tip for c in rewrite.changes)
+    assert rewrite.rewrite_overall is not None and rewrite.rewrite_overall > critique.overall
+    assert not any("scores lower" in w for w in rewrite.warnings), rewrite.warnings
+    assert not rewrite.lost_facts and not rewrite.invented_facts
+    if tip.kind == "missing":
+        assert all(line in rewrite.text for line in draft.splitlines()), "an insertion keeps every line of the draft"
 
 
 def test_ask_cites_only_the_passages_it_was_given(indexed_coach: Coach, embedder: Embedder, fake_llm) -> None:

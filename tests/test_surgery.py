@@ -128,3 +128,101 @@ def test_the_alternatives_a_rewrite_may_try_are_the_cells_other_suitable_phrasin
     assert others and cell[0].text not in others and set(others) <= set(suitable)
     assert any("draft_thanked" in p.requires for p in cell), "the cell has a phrasing that needs an earlier thanks"
     assert not any("again" in text.lower() for text in others), "no 'thanks again' when the draft never thanked"
+
+
+HELP = "If anything else comes up, just reply to this email."
+
+
+def tip_judge(text: str, customer: str | None) -> Critique:
+    """No issue; follow-up is a tip (scores 3) until the reply offers more help (then 5)."""
+    scores = {c: Score(criterion=c, score=4) for c in RUBRIC.ids}
+    tips = []
+    if "reply to this email" not in text:
+        at = text.rfind("\n") + 1
+        tips.append(Issue(criterion="followup_thanks", kind="missing", severity="low", quote="", start=at, end=at,
+                          explanation="", example=HELP))  # fmt: skip
+        scores["followup_thanks"] = Score(criterion="followup_thanks", score=3)
+    else:
+        scores["followup_thanks"] = Score(criterion="followup_thanks", score=5)
+    overall = round(sum(s.score for s in scores.values()) / len(scores), 1)
+    return Critique(language="en", scores=scores, overall=overall, tips=tips)
+
+
+TIP_DRAFT = "Hi Anna,\nYour refund of $129.99 for order #55102 is on its way.\nBest, Tom"
+
+
+def test_a_draft_with_a_tip_and_no_issue_gets_the_tip_followed() -> None:
+    events = list(Rewriter(search=lambda _: [], rubric=RUBRIC, judge=tip_judge).stream(TIP_DRAFT, None))
+    result = events[-1].result
+    assert isinstance(result, Rewrite)
+    assert result.text == "Hi Anna,\nYour refund of $129.99 for order #55102 is on its way.\n" + HELP + "\nBest, Tom"
+    assert result.fixed == ["followup_thanks"] and [c.tip for c in result.changes] == [True]
+    assert result.rewrite_overall is not None and result.draft_overall is not None
+    assert result.rewrite_overall > result.draft_overall and result.improved, result.warnings
+    messages = [e.message for e in events if e.stage == "llm"]
+    assert messages[0] == "kept your sentences nothing flagged" and "a tip" in messages[-1], messages
+
+
+def test_a_tip_fix_that_lowers_another_criterion_is_not_made() -> None:
+    def pushy(text: str, customer: str | None) -> Critique:
+        """``tip_judge``, except that the offer of help reads as pushy: tone falls below the draft's."""
+        critique = tip_judge(text, customer)
+        if HELP in text:
+            scores = critique.scores | {"calm_professional_tone": Score(criterion="calm_professional_tone", score=3)}
+            overall = round(sum(s.score for s in scores.values()) / len(scores), 1)
+            return critique.model_copy(update={"scores": scores, "overall": overall})
+        return critique
+
+    tried: list[str] = []
+
+    def alternatives(issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
+        tried.append(issue.criterion)
+        return []
+
+    result = Rewriter(search=lambda _: [], rubric=RUBRIC, judge=pushy, alternatives=alternatives).rewrite(
+        TIP_DRAFT, None
+    )
+    assert result.text == TIP_DRAFT and not result.fixed and not result.changes
+    assert tried == ["followup_thanks"], "a tip's other phrasings are tried as an issue's are"
+    assert any("no better" in w for w in result.warnings), "the rewrite says it is no better"
+
+
+def test_tips_are_followed_after_the_issues_and_their_words_stay_in_the_kept_text() -> None:
+    good_news = "Good news: your refund of $129.99 for order #55102 is on its way."
+
+    def both(text: str, customer: str | None) -> Critique:
+        """``judge`` (blame, missing thanks) plus a tip on the refund sentence's wording until it is replaced."""
+        critique = judge(text, customer)
+        refund = "Your refund of $129.99 for order #55102 is on its way."
+        if refund not in text:
+            return critique
+        start = text.index(refund)
+        tip = Issue(criterion="clear_positive_wording", quote=refund, start=start, end=start + len(refund),
+                    explanation="", example=good_news)  # fmt: skip
+        scores = critique.scores | {"clear_positive_wording": Score(criterion="clear_positive_wording", score=3)}
+        return critique.model_copy(update={"scores": scores, "tips": [tip]})
+
+    events = list(Rewriter(search=lambda _: [], rubric=RUBRIC, judge=both).stream(DRAFT, None))
+    result = events[-1].result
+    assert isinstance(result, Rewrite)
+    assert result.fixed == ["apology_ownership", "followup_thanks", "clear_positive_wording"]
+    assert [c.tip for c in result.changes] == [False, False, True]
+    assert "Good news: your refund" in result.text and result.improved, result.warnings
+    kept = [e.partial_text for e in events if e.stage == "llm"][0]
+    assert "Your refund of $129.99" in kept and BLAME not in kept
+
+
+def test_a_tips_sentence_with_a_blank_is_not_put_in_and_a_filled_one_is() -> None:
+    blank = "If anything about [what happened] comes up, just reply to this email."
+
+    def blank_first(issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
+        return [HELP]
+
+    def judge_blank(text: str, customer: str | None) -> Critique:
+        critique = tip_judge(text, customer)
+        return critique.model_copy(update={"tips": [t.model_copy(update={"example": blank}) for t in critique.tips]})
+
+    result = Rewriter(search=lambda _: [], rubric=RUBRIC, judge=judge_blank, alternatives=blank_first).rewrite(
+        TIP_DRAFT, None
+    )
+    assert "[" not in result.text and HELP in result.text and result.improved, result.warnings

@@ -47,6 +47,7 @@ LinkedPassages = Callable[[str], Sequence[str]]  # criterion id -> the passages 
 Retrieve = Callable[[str, Clock], tuple[Any, list[Passage]]]
 
 NO_CUSTOMER_MESSAGE = "(none)"
+EXAMPLES_FOR = "issues+tips"  # what gets an example (in the cache key: a result cached before tips had one is stale)
 JSON_CRITIQUE_TOKENS = 900
 
 
@@ -165,20 +166,23 @@ class LearnedCritic:
                     have.add(passage.id)
         citation_ids = {cid: [p.id for p in ranked] for cid, ranked in cited.items()}
         feedback = build_feedback(draft, language, self.rubric, judgements, sentences, citation_ids, self.why)
-        issues = feedback.issues
-        if self.examples is not None and issues:
+        issues, tips = feedback.issues, feedback.tips
+        if self.examples is not None and (issues or tips):  # a tip gets its example as an issue does
             if case.customer is None and customer_message:
                 case = replace(case, customer=self._embedder.queries([customer_message])[0])
-            if case.sentences is None and any(issue.kind == "said" for issue in issues):
+            if case.sentences is None and any(issue.kind == "said" for issue in [*issues, *tips]):
                 case = replace(case, sentences=self._embedder.queries([draft[a:b] for a, b in sentences]))
             margin = partial(self.margin, lexical=case.lexical)
-            issues = self.examples.examples(issues, draft, customer_message, language, case, sentences, margin=margin)
+            both = self.examples.examples(
+                [*issues, *tips], draft, customer_message, language, case, sentences, margin=margin
+            )
+            issues, tips = both[: len(issues)], both[len(issues) :]
         return Critique(
             language=language,
             scores=feedback.scores,
             overall=overall_score(feedback.scores),
             issues=issues,
-            tips=feedback.tips,
+            tips=tips,
             strengths=feedback.strengths,
             passages=passages,
             critic=self.model.version,
@@ -235,7 +239,7 @@ class CritiquePipeline:
         parts: list[Any] = [kind, self.mode, self._rubric().version, self._critic_model().fingerprint]
         parts.append(self._links_fingerprint())
         if self.mode == "learned":
-            parts.append(self._learned_critic().words_version)
+            parts += [self._learned_critic().words_version, EXAMPLES_FOR]
         if kind != "critique" or self.mode == "json":
             endpoint = self._llm().endpoint()
             versions = self._prompt_version("system", "critique", "ask")

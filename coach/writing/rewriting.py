@@ -1,5 +1,6 @@
 """Rewrites as sentence surgery: the sentences nothing flagged stay verbatim; each flagged sentence is replaced
-and each missing part inserted where it belongs, by the issue's example; code then judges the result.
+and each missing part inserted where it belongs, by the issue's example; then each tip (a criterion the critic
+leans towards, below an issue's line) is followed by its example the same way; code then judges the result.
 
 Measured (DESIGN.md, "Generation on the embedded model"): the embedded model rewriting a whole reply was judged
 no better for 6 of 6 unseen drafts, pasted the rubric's advice in kk and mn and was cut off 3 times in 6. So the
@@ -8,12 +9,15 @@ only an example with a blank left may go to the LLM to be adapted (``Adapter``: 
 pass). The kept text streams first, then each fix as the critic accepts it: a fix is kept only when, with it in,
 its criterion scores higher or is no longer flagged, no criterion scores below the draft and the overall score does
 not drop (measured on the held-out bad drafts: with every fix made at once, 0.32 of rewrites scored lower on some
-criterion). Facts and language are checked by code.
+criterion). A tip is tried after every issue, under the same acceptance: a draft with tips and no issue can
+only score better overall when a tip is followed (a tip scores 3 or 4; with its criterion no longer leaning
+towards a problem it scores more); a tip's sentence with a blank left is not put in (a blank for the agent to fill
+is a cost a suggestion does not justify). Facts and language are checked by code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
 from coach.facts import FactChanges, extract_facts
@@ -24,7 +28,7 @@ from coach.progress import Clock, done_event, final_result, retrieved_event
 from coach.prompts import Rubric
 from coach.writing.surgery import Fix, apply_fixes, fix_for
 
-MAX_FIXES = 8  # one per flagged criterion: surgery has no instruction budget to respect
+MAX_FIXES = 8  # one per flagged criterion (issue or tip): surgery has no instruction budget to respect
 TRIES_PER_ISSUE = 3  # the example, then the cell's other phrasings while the critic says none helps
 MAX_VERDICTS = 16  # the critic's verdicts one rewrite may ask for (each ~0.1-0.3 s)
 VERSION = "surgery-1"
@@ -63,11 +67,17 @@ class Candidate:
 
 
 def top_issues(critique: Critique) -> list[Issue]:
-    """The first issue of each criterion, in the critique's order (worst first), at most ``MAX_FIXES``."""
+    """The first issue of each criterion, in the critique's order (worst first), then the first tip of each other
+    criterion (closest to an issue first), at most ``MAX_FIXES``."""
     seen: dict[str, Issue] = {}
-    for issue in critique.issues:
+    for issue in [*critique.issues, *critique.tips]:
         seen.setdefault(issue.criterion, issue)
     return list(seen.values())[:MAX_FIXES]
+
+
+def leaning(critique: Critique) -> set[str]:
+    """The criteria the critic flags or leans towards (issues and tips)."""
+    return {issue.criterion for issue in [*critique.issues, *critique.tips]}
 
 
 def scored_lower(before: Critique, after: Critique) -> list[str]:
@@ -119,20 +129,22 @@ def warnings_for(candidate: Candidate, before: Critique, language: str, rubric: 
 
 
 def helps(criterion: str, before: Critique, current: Critique, judged: Critique) -> bool:
-    """Whether a fix is worth keeping, by the critic: its criterion scores higher than now or is no longer flagged,
-    no criterion falls below the draft's score, and the overall score does not drop."""
+    """Whether a fix is worth keeping, by the critic: its criterion scores higher than now or is neither flagged
+    nor a tip any more, no criterion falls below the draft's score, and the overall score does not drop. (An issue
+    that becomes a tip scores higher: a flagged criterion scores 1-2, a tip 3-4.)"""
     old, new = current.scores.get(criterion), judged.scores.get(criterion)
     if old is None or new is None or new.score < old.score:
         return False
-    flagged_still = any(issue.criterion == criterion for issue in judged.issues)
+    flagged_still = criterion in leaning(judged)
     if flagged_still and new.score == old.score:
         return False
     return not scored_lower(before, judged) and judged.overall >= current.overall
 
 
 def fixed_criteria(flagged: list[Issue], before: Critique, after: Critique) -> list[str]:
-    """Flagged criteria the new text fixes: no longer flagged, or scored higher, and never lower."""
-    still = {issue.criterion for issue in after.issues}
+    """Criteria flagged (or tips) that the new text fixes: neither flagged nor a tip any more, or scored higher,
+    and never lower."""
+    still = leaning(after)
     fixed = []
     for issue in flagged:
         old, new = before.scores.get(issue.criterion), after.scores.get(issue.criterion)
@@ -143,8 +155,11 @@ def fixed_criteria(flagged: list[Issue], before: Critique, after: Critique) -> l
     return fixed
 
 
-def changes_for(fixed: list[str], flagged: list[Issue], language: str, rubric: Rubric) -> list[Change]:
-    """One change per fixed criterion: its name, what the reply now does, the passages behind it."""
+def changes_for(
+    fixed: list[str], flagged: list[Issue], language: str, rubric: Rubric, tips: Collection[str] = ()
+) -> list[Change]:
+    """One change per fixed criterion: its name, what the reply now does, the passages behind it; ``tips``: the
+    criteria that were tips in the draft, not issues."""
     by_criterion = {issue.criterion: issue for issue in flagged}
     return [
         Change(
@@ -152,6 +167,7 @@ def changes_for(fixed: list[str], flagged: list[Issue], language: str, rubric: R
             why=rubric.criterion(c).good.get(language),
             passage_ids=list(by_criterion[c].passage_ids),
             criterion=c,
+            tip=c in tips,
         )
         for c in fixed
     ]
@@ -187,7 +203,12 @@ class Rewriter:
             result = base.model_copy(update={"rewrite_overall": before.overall})
             yield done_event(result, "", VERSION, result.usage, clock)
             return
-        removed = [Fix(i.criterion, i.start, i.end, "") for i in flagged if i.kind == "said" and i.end > i.start]
+        tips = {tip.criterion for tip in before.tips} - {issue.criterion for issue in before.issues}
+        removed = [  # a tip's words are not a problem: they stay until its fix is made
+            Fix(i.criterion, i.start, i.end, "")
+            for i in flagged
+            if i.kind == "said" and i.end > i.start and i.criterion not in tips
+        ]
         yield Progress(stage="llm", partial_text=apply_fixes(draft, removed), elapsed_s=clock.elapsed(),
                        passages=passages, message="kept your sentences nothing flagged")  # fmt: skip
         fixes: list[Fix] = []
@@ -196,6 +217,8 @@ class Rewriter:
             for sentence in self._sentences(draft, customer, issue, language, adapted):
                 if verdicts >= MAX_VERDICTS:
                     break
+                if issue.criterion in tips and open_slots(sentence):
+                    continue  # a blank for the agent to fill is a cost a tip (not a problem) does not justify
                 fix = fix_for(draft, issue, sentence)
                 if not _keeps_facts(draft, customer, fix):
                     continue
@@ -205,12 +228,13 @@ class Rewriter:
                 if helps(issue.criterion, before, after, judged):
                     fixes.append(fix)
                     after = judged
+                    doing = "following a tip" if issue.criterion in tips else "fixing"
                     yield Progress(stage="llm", partial_text=apply_fixes(draft, fixes), elapsed_s=clock.elapsed(),
-                                   passages=passages, message=f"fixing: {issue.name or issue.criterion}")  # fmt: skip
+                                   passages=passages, message=f"{doing}: {issue.name or issue.criterion}")  # fmt: skip
                     break  # else: the critic says this sentence does no good here, or costs another criterion
         text = apply_fixes(draft, fixes)
         candidate = check(text, draft, language, before, after, False, customer)
-        result = self._result(base, candidate, before, flagged, language)
+        result = self._result(base, candidate, before, flagged, language, tips)
         model = self.model_name() if adapted[0] else ""  # surgery alone never starts the LLM
         yield done_event(result, model, VERSION, result.usage, clock)
 
@@ -228,12 +252,14 @@ class Rewriter:
         others = self.alternatives(issue, draft, customer, language) if self.alternatives else []
         yield from others[: TRIES_PER_ISSUE - 1]
 
-    def _result(self, base: Rewrite, best: Candidate, before: Critique, flagged: list[Issue], language: str) -> Rewrite:
+    def _result(
+        self, base: Rewrite, best: Candidate, before: Critique, flagged: list[Issue], language: str, tips: set[str]
+    ) -> Rewrite:
         fixed = fixed_criteria(flagged, before, best.after)
         return base.model_copy(
             update={
                 "text": best.text,
-                "changes": changes_for(fixed, flagged, language, self.rubric),
+                "changes": changes_for(fixed, flagged, language, self.rubric, tips),
                 "fixed": fixed,
                 "lost_facts": best.facts.lost,
                 "invented_facts": best.facts.invented,
