@@ -145,6 +145,9 @@ def test_tips_read_like_the_issues_why_in_the_drafts_language() -> None:
     text = render.tips_markdown(critique, len(DRAFT))
     assert "**Извинение и ответственность**: В ответе нет извинения: добавьте его после приветствия" in text
     assert "explanation says" not in text and "missing:" not in text
+    assert "Could add" not in text, "a tip without an example shows none"
+    with_example = critique.model_copy(update={"tips": [tip.model_copy(update={"example": "Прошу прощения."})]})
+    assert '*Could add:* <span class="example">Прошу прощения.</span>' in render.tips_markdown(with_example)
     assert "*Missing*" in render.issues_markdown(
         critique.model_copy(update={"issues": [tip.model_copy(update={"severity": "high"})]}), len(DRAFT)
     )

@@ -160,13 +160,17 @@ def tips_markdown(critique: Critique, draft_length: int | None = None) -> str:
     """Tips, after the issues: criteria the critic leans towards, below an issue's line; not counted as issues.
 
     Each reads like an issue's why, in the draft's language: the quoted words and what is wrong with them, or
-    what is missing and where it belongs.
+    what is missing and where it belongs; then the sentence the agent could write or add (the rewrite follows it).
     """
     if not critique.tips:
         return ""
     lines = ["### Tips (not issues)"]
     for tip in critique.tips:
-        lines.append(f"- **{escape(issue_label(tip))}**: {escape(tip.explanation or tip.suggestion or '')}")
+        line = f"- **{escape(issue_label(tip))}**: {escape(tip.explanation or tip.suggestion or '')}"
+        if tip.example:
+            label = "Could write instead" if tip.kind == "said" else "Could add"
+            line += f' *{label}:* <span class="example">{escape(tip.example)}</span>'
+        lines.append(line)
     return "\n".join(lines)
 
 
