@@ -24,8 +24,9 @@ training/drafts.jsonl only, and prints:
 - with ``--relation``, the message x reply inputs (issue 21): the shipped cues, cosine similarities of the message
   to the reply's sentences, the coverage of each message sentence, products of the message's and the draft's
   vectors; listening's figures apart (``bench/critic_relation.py``);
-- with ``--quotes``, per criterion how often the quoted sentence is the labelled `said` span on CV, with the
-  sentence classifier and without it (the sentence most aligned with the draft model's direction).
+- with ``--quotes``, per criterion how often the quoted sentence is the labelled `said` span on CV: the sentence
+  classifier with the n-gram quote ranker (shipped), alone, and neither (the sentence most aligned with the draft
+  model's direction).
 The shipped model's figures are ``bench/critique.py``'s. Training vectors are cached under the data dir
 (bench-vectors.npz) so reruns take seconds. ``--limit N``: a smoke run (N eval drafts, about 20 N training drafts).
 """
@@ -176,8 +177,9 @@ def main() -> None:
         swept = one_blas_thread(relation_sweep, drafts, features, rubric, model.features, l2, covered)
         print_relation_sweep(drafts, rubric, swept)
     if args.ablation or args.quotes:
-        for title, with_model in (("sentence classifier", True), ("no sentence classifier", False)):
-            hits = one_blas_thread(quote_hits, drafts, features, rubric, l2, sentence_model=with_model)
+        choices = (("sentence classifier + n-gram ranker (shipped)", True, True), ("sentence classifier", True, False))
+        for title, with_model, ranker in (*choices, ("no sentence classifier", False, False)):
+            hits = one_blas_thread(quote_hits, drafts, features, rubric, l2, sentence_model=with_model, ranker=ranker)
             print_quotes(title, hits)
     with tempfile.TemporaryDirectory(prefix="coach-critic-fit-") as folder:
         for name in [TUNING] + ([HELDOUT] if args.heldout else []):

@@ -83,6 +83,12 @@ class CriterionModel(BaseModel):
     sentence_threshold: float = Field(
         default=0.5, gt=0, lt=1, description="P(sentence says it) at or above which the issue quotes that sentence."
     )
+    quote_lexical: LinearModel | None = Field(
+        default=None,
+        description="Over a sentence's hashed character n-grams, fitted on the sentences of drafts with a quoted "
+        "violation: which of them says it. Its logit, times the critic's quote_lexical_weight, is added to the "
+        "sentence model's to rank the sentences to quote.",
+    )
 
 
 class CriticModel(BaseModel):
@@ -111,6 +117,9 @@ class CriticModel(BaseModel):
         default=False,
         description="The draft models also read the message x reply cues of coach.judging.relation (after the "
         "lexical logits).",
+    )
+    quote_lexical_weight: float = Field(
+        default=0.0, ge=0, description="The weight of each criterion's quote_lexical logit in the quote's ranking."
     )
     rubric_version: str
     criteria: dict[str, CriterionModel]
@@ -202,6 +211,29 @@ class CriticModel(BaseModel):
         """P(each sentence says what violates the criterion), or None without a sentence model."""
         model = self.criteria[criterion_id].sentence
         return None if model is None else model.probabilities(sentence_vectors)
+
+    def quote_ranking(
+        self, criterion_id: str, sentence_vectors: npt.ArrayLike, sentences: Sequence[str]
+    ) -> Matrix | None:
+        """Per sentence, how surely it says what violates the criterion (higher first): the sentence model's logit
+        plus, with a ``quote_lexical`` model, ``quote_lexical_weight`` times its logit over the sentence's n-grams.
+        None without a sentence model.
+
+        Measured (bench/critic_fit.py --quotes, 5-fold CV): the labelled `said` sentence ranks first 0.81 of the
+        time by the sentence model alone, 0.84 with the n-grams (every criterion up or level).
+        """
+        criterion = self.criteria[criterion_id]
+        if criterion.sentence is None:
+            return None
+        ranking = criterion.sentence.logits(sentence_vectors)
+        if criterion.quote_lexical is not None and self.quote_lexical_weight:
+            weights = np.asarray(criterion.quote_lexical.weights, dtype=np.float64)
+            for i, text in enumerate(sentences):
+                indices, values = hashed_sparse(text, len(weights))
+                ranking[i] += self.quote_lexical_weight * (
+                    float(weights[indices] @ values) + criterion.quote_lexical.bias
+                )
+        return ranking
 
     def to_json(self) -> str:
         """The model file's text: stable key order, one criterion per block."""

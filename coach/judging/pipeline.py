@@ -124,7 +124,8 @@ class LearnedCritic:
                 if sentence_vectors is None:
                     sentence_vectors = self._embedder.queries([draft[a:b] for a, b in sentences])
                 said = fitted.sentence.probabilities(sentence_vectors)
-                best = int(np.argmax(said))
+                ranking = self.model.quote_ranking(criterion.id, sentence_vectors, [draft[a:b] for a, b in sentences])
+                best = int(np.argmax(said if ranking is None else ranking))
                 if said[best] >= fitted.sentence_threshold or criterion.kind == "commission":
                     quote = sentences[best]
             judgements[criterion.id] = Judgement(

@@ -31,6 +31,7 @@ from coach.judging.folds import fold_of, out_of_fold, out_of_fold_sentence_logit
 from coach.judging.heldout import refuse_heldout
 from coach.judging.lexical import BUCKETS, LEXICAL_L2, fit_lexical, hashed_rows, out_of_fold_lexical_logits
 from coach.judging.one_thread import one_blas_thread
+from coach.judging.quote_ranker import QUOTE_WEIGHT, quote_ranker
 from coach.judging.relation import relation_cues
 from coach.judging.thresholds import critic_figures, held_apart_flags, line_chooser, precision_thresholds
 from coach.knowledge.embeddings import MODEL_NAME, Embedder, Vectors
@@ -242,16 +243,12 @@ def draft_matrix(
         parts.append(out_of_fold_sentence_logits(features.sentences, features.sentence_draft, said, groups, folds, l2))
     if lexical:
         truth = [np.asarray([d.verdicts[cid].violated for d in drafts], dtype=np.float64) for cid in criteria]
-        parts.append(out_of_fold_lexical_logits(lexical_rows(drafts), truth, groups, folds, LEXICAL_L2))
+        rows = hashed_rows([d.text for d in drafts])
+        parts.append(out_of_fold_lexical_logits(rows, truth, groups, folds, LEXICAL_L2))
     if relation:
         messages = features.messages or ("",) * len(drafts)
         parts.append(np.stack([relation_cues(d.text, m) for d, m in zip(drafts, messages, strict=True)]))
     return np.hstack(parts)
-
-
-def lexical_rows(drafts: Sequence[LabelledDraft]) -> np.ndarray:
-    """The drafts' hashed character n-gram rows (``coach.judging.lexical``)."""
-    return hashed_rows([d.text for d in drafts])
 
 
 def train_critic(
@@ -312,7 +309,8 @@ def _train_critic(
     matrix = draft_matrix(
         drafts, features, rubric.ids, kind, stacked, folds=folds, l2=l2, lexical=lexical, relation=relation
     )
-    rows = lexical_rows(drafts) if lexical else None
+    texts = [d.text for d in drafts]
+    rows = hashed_rows(texts) if lexical else None
     oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
     choose = line_chooser(precision, budget)
     thresholds = choose(oof, truth, good)
@@ -332,6 +330,7 @@ def _train_critic(
             threshold=threshold,
             tip_threshold=tip if tip is not None and tip < threshold else None,
             sentence=sentence_model,
+            quote_lexical=quote_ranker(texts, features, [d.verdicts[criterion].label for d in drafts], said),
         )
     measured = {
         "cross_validated": critic_figures(drafts, held_apart_flags(oof, truth, good, groups, choose)),
@@ -352,6 +351,7 @@ def _train_critic(
         stacked=stacked,
         lexical=lexical,
         relation=relation,
+        quote_lexical_weight=QUOTE_WEIGHT,
         rubric_version=rubric.version,
         criteria=criteria,
         trained_on=trained_on,
