@@ -60,3 +60,47 @@ def test_a_relation_model_reads_the_cues_after_the_vectors() -> None:
         model.violation_probabilities([0.0, 0.0])
     plain = model.model_copy(update={"relation": False})
     assert plain.text_features("Parcel 5521 is at the depot.", message).size == 0
+
+
+def test_the_quote_ranker_learns_which_sentence_of_a_flagged_draft_says_it() -> None:
+    from dataclasses import dataclass
+
+    from coach.judging.quote_ranker import quote_ranker
+
+    @dataclass
+    class Sentences:
+        sentence_draft: np.ndarray
+        sentence_spans: list[tuple[int, int]]
+
+    fillers = ["We checked the order.", "The parcel left the depot.", "Thanks for writing to us."]
+    drafts, owners, spans, said, labels = [], [], [], [], []
+    for i in range(12):
+        blame = f"You typed the address {i} wrong yourself."
+        parts = [fillers[i % 3], blame, fillers[(i + 1) % 3]] if i < 8 else [fillers[i % 3], fillers[(i + 2) % 3]]
+        text, start = "", 0
+        for part in parts:
+            spans.append((start, start + len(part)))
+            owners.append(i)
+            said.append(int(part == blame))
+            text += part + " "
+            start += len(part) + 1
+        drafts.append(text)
+        labels.append("said" if i < 8 else "ok")
+    ranker = quote_ranker(drafts, Sentences(np.asarray(owners), spans), labels, np.asarray(said))
+    assert ranker is not None
+    flat = LinearModel(weights=[0.0, 0.0], bias=0.0)  # a sentence model that cannot tell the sentences apart
+    model = CriticModel.model_validate(
+        {
+            "embedder": "e",
+            "rubric_version": "r",
+            "quote_lexical_weight": 2.0,
+            "criteria": {"a": {"draft": flat, "threshold": 0.5, "sentence": flat, "quote_lexical": ranker}},
+        }
+    )
+    sentences = ["The parcel left the depot.", "You typed the postcode wrong yourself.", "We checked the order."]
+    ranking = model.quote_ranking("a", np.zeros((3, 2)), sentences)
+    assert ranking is not None and int(np.argmax(ranking)) == 1
+    assert np.allclose(
+        model.model_copy(update={"quote_lexical_weight": 0.0}).quote_ranking("a", np.zeros((3, 2)), sentences), 0.0
+    )
+    assert quote_ranker(drafts, Sentences(np.asarray(owners), spans), labels, None) is None
