@@ -227,13 +227,21 @@ class CriticModel(BaseModel):
             return None
         ranking = criterion.sentence.logits(sentence_vectors)
         if criterion.quote_lexical is not None and self.quote_lexical_weight:
-            weights = np.asarray(criterion.quote_lexical.weights, dtype=np.float64)
+            weights = self._quote_weights[criterion_id]
             for i, text in enumerate(sentences):
                 indices, values = hashed_sparse(text, len(weights))
                 ranking[i] += self.quote_lexical_weight * (
                     float(weights[indices] @ values) + criterion.quote_lexical.bias
                 )
         return ranking
+
+    @cached_property
+    def _quote_weights(self) -> dict[str, Matrix]:
+        return {
+            cid: np.asarray(m.quote_lexical.weights, dtype=np.float64)
+            for cid, m in self.criteria.items()
+            if m.quote_lexical is not None
+        }
 
     def to_json(self) -> str:
         """The model file's text: stable key order, one criterion per block."""
