@@ -13,6 +13,8 @@ import numpy as np
 
 from coach.judging.critic import FeatureSet, fit_logistic
 from coach.judging.folds import fold_of, out_of_fold
+from coach.judging.lexical import hashed_sparse
+from coach.judging.quote_ranker import QUOTE_WEIGHT, quote_ranker
 from coach.judging.thresholds import critic_figures, held_apart_flags, line_chooser, precision_cut
 from coach.judging.training import PRECISION, Features, LabelledDraft, draft_matrix, said_labels
 from coach.prompts import Rubric
@@ -53,18 +55,24 @@ def candidate(
     lexical: bool = False,
     extra: np.ndarray | None = None,
     name: str = "",
+    relation: bool = False,
 ) -> Candidate:
     """Out-of-fold probabilities of a configuration (the same folds and fit as ``coach train-critic``);
     ``extra``: more feature columns appended (bench variants that the product does not read)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
-    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2, lexical=lexical)
+    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2, lexical=lexical, relation=relation)
     if extra is not None:
         matrix = np.hstack([matrix, extra])
     oof = {c: out_of_fold(matrix, t.astype(np.int64), groups, 5, l2) for c, t in truths(drafts, rubric).items()}
     sentences = np.bincount(features.sentence_draft, minlength=len(drafts))
     messages = np.asarray([bool(d.customer_message) for d in drafts])
     texts = 1.0 + ("sentences" in kind or stacked) * sentences.mean() + ("customer" in kind) * messages.mean()
-    name = name or kind + (" + sentence logits" if stacked else "") + (" + lexical logits" if lexical else "")
+    name = name or (
+        kind
+        + (" + sentence logits" if stacked else "")
+        + (" + lexical logits" if lexical else "")
+        + (" + message x reply cues" if relation else "")
+    )
     return Candidate(name, oof, float(texts))
 
 
@@ -111,12 +119,19 @@ def print_ablation(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Seque
 
 
 def quote_hits(
-    drafts: Sequence[LabelledDraft], features: Features, rubric: Rubric, l2: float, *, sentence_model: bool
+    drafts: Sequence[LabelledDraft],
+    features: Features,
+    rubric: Rubric,
+    l2: float,
+    *,
+    sentence_model: bool,
+    ranker: bool = False,
 ) -> dict[str, list[bool]]:
     """Per criterion, for each `said` label: does the top sentence overlap the span by half the shorter of the two
-    (bench/critique.py's rule)? Scored by the criterion's sentence model fitted without the draft's fold, or
-    without one (``sentence_model=False``): the sentence most aligned with the draft model's direction (its
-    weights on the draft vector plus those on the max-pooled sentences)."""
+    (bench/critique.py's rule)? Scored by the criterion's sentence model fitted without the draft's fold, with
+    ``ranker`` plus ``QUOTE_WEIGHT`` times its n-gram quote ranker's logit (``coach.judging.quote_ranker``, fitted
+    without the fold too), or without a sentence model (``sentence_model=False``): the sentence most aligned with
+    the draft model's direction (its weights on the draft vector plus those on the max-pooled sentences)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
     sentence_groups = groups[features.sentence_draft]
     matrix = draft_matrix(drafts, features, rubric.ids, "draft+sentences", False, l2=l2)
@@ -130,6 +145,8 @@ def quote_hits(
             if sentence_model and said is not None:
                 fitted = fit_logistic(features.sentences[~test], said[~test], l2=l2)
                 scores[test] = fitted.logits(features.sentences[test])
+                if ranker:
+                    scores[test] += QUOTE_WEIGHT * ranker_logits(drafts, features, cid, said, test)
             else:
                 weights = np.asarray(fit_logistic(matrix[rest], truth[rest].astype(np.int64), l2=l2).weights)
                 scores[test] = features.sentences[test] @ (weights[:width] + weights[width:])
@@ -144,6 +161,25 @@ def quote_hits(
             shorter = min(end - start, verdict.end - verdict.start)
             hits[cid].append(shorter > 0 and 2 * shared >= shorter)
     return hits
+
+
+def ranker_logits(
+    drafts: Sequence[LabelledDraft], features: Features, criterion: str, said: np.ndarray, test: np.ndarray
+) -> np.ndarray:
+    """The quote ranker's logits for the ``test`` sentences, the ranker fitted on the other sentences' drafts."""
+    rest = ~test
+    spans = [span for span, keep in zip(features.sentence_spans, rest, strict=True) if keep]
+    kept = Features(features.drafts, features.sentences[rest], features.sentence_draft[rest], spans, features.customers)
+    labels = [d.verdicts[criterion].label for d in drafts]
+    model = quote_ranker([d.text for d in drafts], kept, labels, said[rest])
+    assert model is not None
+    weights = np.asarray(model.weights)
+    logits = []
+    for i in np.flatnonzero(test):
+        start, end = features.sentence_spans[i]
+        indices, values = hashed_sparse(drafts[int(features.sentence_draft[i])].text[start:end], len(weights))
+        logits.append(float(weights[indices] @ values) + model.bias)
+    return np.asarray(logits)
 
 
 def print_quotes(title: str, hits: dict[str, list[bool]]) -> None:

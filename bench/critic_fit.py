@@ -1,8 +1,8 @@
 """Model selection for the learned critic: which l2, budget and features to fit with (not the product's figures).
 
 Usage:  python -m bench.critic_fit [--l2 300] [--budget 0.4] [--features draft+sentences+customer] [--no-stack]
-                                   [--no-lexical] [--sweep] [--ablation] [--lexical-sweep] [--quotes] [--limit N]
-                                   [--heldout]
+                                   [--no-lexical] [--no-relation] [--sweep] [--ablation] [--lexical-sweep]
+                                   [--relation] [--quotes] [--limit N] [--heldout]
 
 Fits a candidate critic exactly as ``coach train-critic`` does (``coach.judging.training.train_critic``), on
 training/drafts.jsonl only, and prints:
@@ -16,12 +16,17 @@ training/drafts.jsonl only, and prints:
   held-apart recall and false issues per good draft with the issues' line at each of those precisions;
 - with ``--ablation``, what each input buys (issue 24): draft vector alone, + customer message, + max-pooled
   sentences, both, + the sentence models' logits (stacked), + the lexical models' logits (hashed character
-  n-grams); texts embedded per row, mean AUC, held-apart recall and false/good at the 0.75 line; then ``--quotes``;
+  n-grams), + the message x reply cues; texts embedded per row, mean AUC, held-apart recall and false/good at the
+  0.75 line; then ``--quotes``;
 - with ``--lexical-sweep``, the lexical models' bucket count and l2, the customer message's n-grams and
   hand-written cues (time expressions, question marks, sentences), each stacked onto the shipped inputs
   (``bench/critic_lexical.py``);
-- with ``--quotes``, per criterion how often the quoted sentence is the labelled `said` span on CV, with the
-  sentence classifier and without it (the sentence most aligned with the draft model's direction).
+- with ``--relation``, the message x reply inputs (issue 21): the shipped cues, cosine similarities of the message
+  to the reply's sentences, the coverage of each message sentence, products of the message's and the draft's
+  vectors; listening's figures apart (``bench/critic_relation.py``);
+- with ``--quotes``, per criterion how often the quoted sentence is the labelled `said` span on CV: the sentence
+  classifier with the n-gram quote ranker (shipped), alone, and neither (the sentence most aligned with the draft
+  model's direction).
 The shipped model's figures are ``bench/critique.py``'s. Training vectors are cached under the data dir
 (bench-vectors.npz) so reruns take seconds. ``--limit N``: a smoke run (N eval drafts, about 20 N training drafts).
 """
@@ -41,6 +46,7 @@ import numpy as np
 from bench.common import HELDOUT, PROMPTS, ROOT, TUNING, bench_settings
 from bench.critic_cv import candidate, print_ablation, print_quotes, print_sweep, quote_hits
 from bench.critic_lexical import lexical_sweep, print_lexical_sweep
+from bench.critic_relation import coverage, print_relation_sweep, relation_sweep
 from coach import Coach, Settings
 from coach.judging.critic import MODEL_FILE, CriticModel, FeatureSet
 from coach.judging.one_thread import one_blas_thread
@@ -107,9 +113,11 @@ def main() -> None:
     parser.add_argument("--features", default=None, choices=list(get_args(FeatureSet)))
     parser.add_argument("--no-stack", action="store_true", help="draft models without the sentence models' logits")
     parser.add_argument("--no-lexical", action="store_true", help="draft models without the lexical models' logits")
+    parser.add_argument("--no-relation", action="store_true", help="draft models without the message x reply cues")
     parser.add_argument("--sweep", action="store_true", help="recall at precision .6/.7/.75/.8 per criterion (CV)")
     parser.add_argument("--ablation", action="store_true", help="what each critic input buys (CV), and --quotes")
     parser.add_argument("--lexical-sweep", action="store_true", help="lexical buckets, l2 and cues (CV)")
+    parser.add_argument("--relation", action="store_true", help="message x reply inputs (CV)")
     parser.add_argument("--quotes", action="store_true", help="quote choice with and without the sentence models (CV)")
     parser.add_argument("--heldout", action="store_true", help=f"also score eval/{HELDOUT} (checking only)")
     parser.add_argument("--limit", type=int, default=0, help="a smoke run: N eval drafts, ~20 N training drafts")
@@ -121,30 +129,57 @@ def main() -> None:
         drafts = drafts[:: max(1, len(drafts) // (20 * args.limit))]
     features = embed(cache.embedder, drafts, cache.texts, drop_customers=True)
     options = {k: v for k, v in (("l2", args.l2), ("budget", args.budget), ("kind", args.features)) if v is not None}
-    model = train_critic(drafts, features, rubric, stacked=not args.no_stack, lexical=not args.no_lexical, **options)
+    model = train_critic(
+        drafts,
+        features,
+        rubric,
+        stacked=not args.no_stack,
+        lexical=not args.no_lexical,
+        relation=not args.no_relation,
+        **options,
+    )
     measured = model.measured
     print(
         f"candidate critic {model.version}; l2 {measured['l2']}, budget {measured['budget']}, features "
         f"{model.features}{' + sentence logits' if model.stacked else ''}{' + lexical logits' if model.lexical else ''}"
+        f"{' + message x reply cues' if model.relation else ''}"
     )
     print("thresholds:", {cid: c.threshold for cid, c in model.criteria.items()})
     print_figures("training corpus, 5-fold cross-validated (model selection)", measured["cross_validated"])
     l2 = float(measured["l2"])
     # the fits run as coach train-critic's do, with one BLAS thread (two spin and stall on a busy machine)
     if args.sweep:
-        shipped = one_blas_thread(candidate, drafts, features, rubric, model.features, model.stacked, l2, model.lexical)
+        shipped = one_blas_thread(
+            candidate,
+            drafts,
+            features,
+            rubric,
+            model.features,
+            model.stacked,
+            l2,
+            model.lexical,
+            relation=model.relation,
+        )
         print_sweep(drafts, rubric, shipped)
     if args.ablation:
-        kinds: list[tuple[FeatureSet, bool, bool]] = [(kind, False, False) for kind in get_args(FeatureSet)]
-        kinds += [("draft+sentences+customer", True, False), ("draft+sentences+customer", True, True)]
-        found = [one_blas_thread(candidate, drafts, features, rubric, k, s, l2, lexical) for k, s, lexical in kinds]
+        kinds: list[tuple[FeatureSet, bool, bool, bool]] = [(k, False, False, False) for k in get_args(FeatureSet)]
+        kinds += [("draft+sentences+customer", True, *more) for more in ((False, False), (True, False), (True, True))]
+        found = [
+            one_blas_thread(candidate, drafts, features, rubric, k, s, l2, lexical, relation=relation)
+            for k, s, lexical, relation in kinds
+        ]
         print_ablation(drafts, rubric, found)
     if args.lexical_sweep:
         swept = one_blas_thread(lexical_sweep, drafts, features, rubric, model.features, l2)
         print_lexical_sweep(drafts, rubric, swept)
+    if args.relation:
+        covered = coverage(features, cache.texts)
+        swept = one_blas_thread(relation_sweep, drafts, features, rubric, model.features, l2, covered)
+        print_relation_sweep(drafts, rubric, swept)
     if args.ablation or args.quotes:
-        for title, with_model in (("sentence classifier", True), ("no sentence classifier", False)):
-            hits = one_blas_thread(quote_hits, drafts, features, rubric, l2, sentence_model=with_model)
+        choices = (("sentence classifier + n-gram ranker (shipped)", True, True), ("sentence classifier", True, False))
+        for title, with_model, ranker in (*choices, ("no sentence classifier", False, False)):
+            hits = one_blas_thread(quote_hits, drafts, features, rubric, l2, sentence_model=with_model, ranker=ranker)
             print_quotes(title, hits)
     with tempfile.TemporaryDirectory(prefix="coach-critic-fit-") as folder:
         for name in [TUNING] + ([HELDOUT] if args.heldout else []):

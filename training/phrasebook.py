@@ -163,10 +163,12 @@ def ablations(rows: list[dict[str, Any]], embedder: Embedder, critic: Any, keep:
         vectors = text_vectors(embedder, [text, *without])
         sentence_vectors = embedder.queries([text[a:b] for a, b in spans])
         customer = embedder.queries([message])[0]
-        base = critic.violation_probabilities(vectors[0], sentence_vectors, customer, critic.lexical_logits(text))
+        base = critic.violation_probabilities(
+            vectors[0], sentence_vectors, customer, critic.text_features(text, message)
+        )
         for i, (a, b) in enumerate(spans):
             rest = np.delete(sentence_vectors, i, axis=0)
-            lexical = critic.lexical_logits(without[i])
+            lexical = critic.text_features(without[i], message)
             probabilities = critic.violation_probabilities(vectors[i + 1], rest, customer, lexical)
             for cid, model in critic.criteria.items():
                 said = model.sentence.probabilities(sentence_vectors[i : i + 1])[0] if model.sentence else 0.0

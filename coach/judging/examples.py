@@ -73,7 +73,7 @@ class CaseVectors:
     draft: Vectors
     sentences: Vectors | None = None
     customer: Vectors | None = None
-    lexical: np.ndarray | None = None  # the critic's lexical logits of the draft as written (none without them)
+    lexical: np.ndarray | None = None  # the critic's text features of the draft as written (none without them)
 
 
 def fill_slots(text: str, language: str, book: Phrasebook, facts: Mapping[str, Sequence[str]]) -> str:

@@ -112,6 +112,17 @@ def fit_lexical(
     return [_compact(v) for v in rows.T @ alpha], _compact(bias)
 
 
+def fit_quote_lexical(
+    sentences: Sequence[str], said: npt.ArrayLike, quoted: npt.ArrayLike, *, l2: float = LEXICAL_L2
+) -> tuple[list[float], float]:
+    """A criterion's quote ranker over sentences' n-grams: fitted on the sentences of drafts with a quoted violation
+    (``quoted``), the quoted ones (``said``) against the others, so it learns which sentence of such a draft says it.
+    """
+    mask = np.asarray(quoted, dtype=bool)
+    rows = hashed_rows([text for text, keep in zip(sentences, mask, strict=True) if keep])
+    return fit_lexical(rows, np.asarray(said)[mask], l2=l2)
+
+
 def out_of_fold_lexical_logits(
     rows: npt.NDArray[np.float64], truth: Sequence[npt.ArrayLike], groups: np.ndarray, folds: int, l2: float
 ) -> npt.NDArray[np.float64]:

@@ -113,7 +113,7 @@ class LearnedCritic:
         embedded = self._embedder.queries(texts) if self.model.needs_sentences or with_customer else None
         sentence_vectors = None if embedded is None else embedded[: len(sentences)]
         customer_vector = embedded[-1] if embedded is not None and with_customer else None
-        lexical = self.model.lexical_logits(read)
+        lexical = self.model.text_features(read, customer_message)
         probabilities = self.model.violation_probabilities(vector, sentence_vectors, customer_vector, lexical)
         judgements: dict[str, Judgement] = {}
         for criterion in self.rubric.criteria:
@@ -125,7 +125,8 @@ class LearnedCritic:
                 if sentence_vectors is None:
                     sentence_vectors = self._embedder.queries([draft[a:b] for a, b in sentences])
                 said = fitted.sentence.probabilities(sentence_vectors)
-                best = int(np.argmax(said))
+                ranking = self.model.quote_ranking(criterion.id, sentence_vectors, [draft[a:b] for a, b in sentences])
+                best = int(np.argmax(said if ranking is None else ranking))
                 if said[best] >= fitted.sentence_threshold or criterion.kind == "commission":
                     quote = sentences[best]
             judgements[criterion.id] = Judgement(
@@ -138,8 +139,9 @@ class LearnedCritic:
         lexical: np.ndarray | None = None,
     ) -> float:  # fmt: skip
         """Log-odds of the critic's P(violated) over the criterion's threshold for these features (>= 0: flagged).
-        ``lexical``: the draft's lexical logits as written (an edit known only by its vectors keeps them)."""
-        if (self.model.needs_sentences and sentence_vectors is None) or (self.model.lexical and lexical is None):
+        ``lexical``: the draft's text features as written (an edit known only by its vectors keeps them)."""
+        needs_text = self.model.lexical or self.model.relation
+        if (self.model.needs_sentences and sentence_vectors is None) or (needs_text and lexical is None):
             return 0.0
         probability = self.model.violation_probabilities(vector, sentence_vectors, customer_vector, lexical)[criterion]
         return logit(probability) - logit(self.model.criteria[criterion].threshold)
