@@ -34,8 +34,8 @@ from coach.judging.plain_words import CRITERION as PLAIN_CRITERION
 from coach.judging.plain_words import SOURCE as PLAIN_SOURCE
 from coach.knowledge.embeddings import Embedder, Vectors
 from coach.language import detect_language, language_matches
-from coach.text import split_sentences
-from coach.writing.adapting import advice_pieces, invented, is_copy
+from coach.text import is_copy, split_sentences
+from coach.writing.adapting import advice_pieces, invented
 from coach.writing.surgery import apply_sentence
 
 TARGET_FIXED = 0.85

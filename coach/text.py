@@ -1,12 +1,14 @@
 """Sentences: the one splitter that passages, retrieval queries, the critic's quotes and the page's diff share.
 
 Offsets come back as (start, end) slices of the input, so whatever is cut stays verbatim and a quote's
-position in the draft is exact by construction.
+position in the draft is exact by construction. Also the one test of whether a sentence is a copy of another.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s+|(?=[A-ZА-ЯЁӨҮҚӘҒҢҰҺІΑ-ΩΆ-Ώ«\"“]))")
 
@@ -61,3 +63,25 @@ def sentence_pieces(text: str) -> list[str]:
         starts = [begin for begin, _ in sentence_spans(line)][1:]
         pieces += [line[a:b] for a, b in zip([0, *starts], [*starts, len(line)], strict=True)]
     return pieces
+
+
+COPY_RATIO = 0.8  # a sentence this similar (characters, case and spacing ignored) to another is a copy of it
+
+
+def normalised(text: str) -> str:
+    """Lower case, one space, no surrounding punctuation: for comparing sentences."""
+    return " ".join(text.lower().split()).strip(" .!?…«»\"'“”")
+
+
+def is_copy(sentence: str, others: Sequence[str], ratio: float = COPY_RATIO) -> bool:
+    """Whether the sentence is (nearly) one of ``others``, or contains one of them whole."""
+    mine = normalised(sentence)
+    for other in others:
+        theirs = normalised(other)
+        if not theirs:
+            continue
+        if mine == theirs or (len(theirs) > 20 and theirs in mine):
+            return True
+        if SequenceMatcher(None, mine, theirs, autojunk=False).ratio() >= ratio:
+            return True
+    return False

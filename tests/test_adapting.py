@@ -9,13 +9,13 @@ from coach.language import detect_language
 from coach.llm.client import LLMProvider
 from coach.models import Critique, Issue, Score
 from coach.prompts import load_prompt, load_rubric
+from coach.text import is_copy
 from coach.writing.adapting import (
     advice_pieces,
     customer_phrases,
     has_preamble,
     in_customer_voice,
     invented,
-    is_copy,
     text_problems,
 )
 from coach.writing.rewriting import no_mask

@@ -138,7 +138,8 @@ def test_similar_replies_are_the_closest_cases_in_the_drafts_language(tmp_path) 
 
 def test_every_shipped_phrasing_is_sayable_in_any_complaint() -> None:
     """Curated, at least 5 per cell, none a copy of the rubric's advice, and a slot-free fallback first."""
-    from coach.writing.adapting import advice_pieces, is_copy
+    from coach.text import is_copy
+    from coach.writing.adapting import advice_pieces
 
     book = load_phrasebook(shipped_knowledge_dir())
     rubric = load_rubric()

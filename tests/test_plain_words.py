@@ -138,3 +138,11 @@ def test_the_shipped_wording_phrasings_make_no_meta_promise() -> None:
         assert texts, language
         promises = ("explain each step", "объясню каждый шаг", "εξηγήσω κάθε βήμα", "түсіндіремін", "тайлбарлаж өгнө")
         assert not any(p in t for p in promises for t in texts), "a promise of clarity is not a clear sentence"
+
+
+def test_a_plain_version_that_is_nearly_the_quote_is_not_shown(words: PlainWords) -> None:
+    sentence = "Once the replacement part arrives at our workshop next week, our technician will fit it and call you."
+    sentence += " The ETA is Friday."
+    assert plain_version(sentence, "en", words) not in (None, sentence), "one term put plainly"
+    chosen = wording_example(words, f"Hi Anna. {sentence}", sentence, "en")
+    assert chosen.example_source != SOURCE, "a near copy of the agent's sentence reads as copied back"

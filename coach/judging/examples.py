@@ -44,6 +44,7 @@ from coach.knowledge.embeddings import Embedder, Vectors, vector_key
 from coach.knowledge.phrasebook import SLOT, Phrasebook, Phrasing, situation_words
 from coach.knowledge.plain_words import PlainWords
 from coach.models import Issue
+from coach.text import is_copy
 
 FILLED_SLOTS = ("name", "order", "amount", "contact")
 # A date, a time or a number of days is a promise only the agent can make: a phrasing that leaves one for them
@@ -290,7 +291,10 @@ class ExamplePicker:
         (``coach.judging.plain_words``); None when code cannot, and the phrasebook's phrasing stands."""
         if self._plain_words is None or issue.criterion != PLAIN_CRITERION or issue.kind != "said" or not issue.quote:
             return None
-        return plain_version(issue.quote, language, self._plain_words())
+        plain = plain_version(issue.quote, language, self._plain_words())
+        # A term or two put plainly in a long sentence leaves it (nearly) the quote: shown as "write instead", it
+        # would read as the agent's own sentence copied back, so the phrasebook's phrasing stands.
+        return None if plain is None or is_copy(plain, [issue.quote]) else plain
 
     def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
         """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the

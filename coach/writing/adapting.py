@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from difflib import SequenceMatcher
 
 from coach.facts import extract_facts
-from coach.text import split_sentences
+from coach.text import is_copy, split_sentences
 
-COPY_RATIO = 0.8  # a sentence this similar (characters, case and spacing ignored) to another is a copy of it
 _PREAMBLE = re.compile(
     r"^\s*(?:sure|certainly|of course|here(?:'s| is| are)|okay|ok|конечно|вот|разумеется|хорошо|"
     r"βεβαίως|φυσικά|ορίστε|εδώ είναι|әрине|міне|жарайды|мэдээж|за|энд|ийм)\b[^.!?]*[:,!]|"
@@ -35,25 +33,6 @@ _FIRST_PERSON = frozenset(
 )  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _CAPITALISED = re.compile(r"(?<=[\s,;(«\"“])([^\W\d_][^\W\d_'’-]+)")
-
-
-def normalised(text: str) -> str:
-    """Lower case, one space, no surrounding punctuation: for comparing sentences."""
-    return " ".join(text.lower().split()).strip(" .!?…«»\"'“”")
-
-
-def is_copy(sentence: str, others: Sequence[str], ratio: float = COPY_RATIO) -> bool:
-    """Whether the sentence is (nearly) one of ``others``, or contains one of them whole."""
-    mine = normalised(sentence)
-    for other in others:
-        theirs = normalised(other)
-        if not theirs:
-            continue
-        if mine == theirs or (len(theirs) > 20 and theirs in mine):
-            return True
-        if SequenceMatcher(None, mine, theirs, autojunk=False).ratio() >= ratio:
-            return True
-    return False
 
 
 def advice_pieces(advice: Sequence[str]) -> list[str]:
