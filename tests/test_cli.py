@@ -128,3 +128,28 @@ def test_critique_rewrite_and_ask_from_the_command_line(indexed_coach, tmp_path:
     assert missing.returncode == 1 and missing.stderr.startswith("error: cannot read")
     empty = run_cli("critique", "-", env_extra=env, stdin="   ")
     assert empty.returncode == 1 and "draft is empty" in empty.stderr
+
+
+def test_a_tip_prints_after_the_issues_with_its_why_and_the_sentence_to_add() -> None:
+    from coach.cli.report import critique_text
+    from coach.models import Issue
+    from tests.test_app import make_critique
+
+    tip = Issue(
+        criterion="followup_thanks",
+        name="Thanks and follow-up",
+        kind="missing",
+        severity="low",
+        quote="",
+        start=0,
+        end=0,
+        explanation="The reply ends without thanks: add them before the sign-off.",
+        suggestion="Thank the customer.",
+        example="Thank you for writing to us.",
+    )
+    critique = make_critique().model_copy(update={"tips": [tip], "critic": "learned-1", "model": "learned-1"})
+    text = critique_text(critique)
+    assert text.index("tips (not issues):") > text.index("issue(s):")
+    assert "~ Thanks and follow-up: The reply ends without thanks: add them before the sign-off." in text
+    assert "could add: Thank you for writing to us." in text
+    assert "learned-1 · learned-1" not in text and "learned-1" in text, "the critic is named once"

@@ -22,10 +22,8 @@ def passage_line(passage: Passage, limit: int = 300) -> str:
 
 def critique_text(critique: Critique) -> str:
     """Scores at a glance, then each issue with its quote, advice and citations."""
-    lines = [
-        f"overall {critique.overall}/5 · language {critique.language} · {critique.critic} · "
-        f"{critique.model} · {critique.latency_s:.1f} s"
-    ]
+    judged_by = critique.critic if critique.model == critique.critic else f"{critique.critic} · {critique.model}"
+    lines = [f"overall {critique.overall}/5 · language {critique.language} · {judged_by} · {critique.latency_s:.1f} s"]
     lines += [f"  {score.score}  {score.name or cid}: {score.reason}" for cid, score in critique.scores.items()]
     lines.append(f"\n{len(critique.issues)} issue(s):" if critique.issues else "\nno issues found")
     for n, issue in enumerate(critique.issues, 1):
@@ -45,7 +43,10 @@ def critique_text(critique: Critique) -> str:
             lines += [f"     - {passage_line(by_id[pid], 200)}" for pid in issue.passage_ids if pid in by_id]
     if critique.tips:
         lines.append("\ntips (not issues):")
-        lines += [f"  ~ {tip.name or tip.criterion}: {tip.suggestion or tip.explanation}" for tip in critique.tips]
+        for tip in critique.tips:
+            lines.append(f"  ~ {tip.name or tip.criterion}: {tip.explanation or tip.suggestion}")
+            if tip.example:
+                lines.append(f"    {'could write instead' if tip.kind == 'said' else 'could add'}: {tip.example}")
     if critique.strengths:
         lines.append("\nstrengths:")
         lines += [f"  + {strength}" for strength in critique.strengths]
