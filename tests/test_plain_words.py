@@ -146,3 +146,11 @@ def test_a_plain_version_that_is_nearly_the_quote_is_not_shown(words: PlainWords
     assert plain_version(sentence, "en", words) not in (None, sentence), "one term put plainly"
     chosen = wording_example(words, f"Hi Anna. {sentence}", sentence, "en")
     assert chosen.example_source != SOURCE, "a near copy of the agent's sentence reads as copied back"
+
+
+def test_a_plain_version_that_keeps_unknown_jargon_is_not_shown(words: PlainWords) -> None:
+    sentence = "Σας ενημερώνουμε ότι το πρόβλημα οφείλεται σε invalidation των κωδικών μετά την αναβάθμιση του SSO."
+    plain = plain_version(sentence, "el", words)
+    assert plain is not None and plain != sentence and "invalidation" in plain, "one phrase put plainly, jargon left"
+    chosen = wording_example(words, f"Γεια σας. {sentence}", sentence, "el")
+    assert chosen.example_source != SOURCE, "a half-plain sentence still needs the agent's rewording"

@@ -52,6 +52,17 @@ FILLED_SLOTS = ("name", "order", "amount", "contact")
 # the second blind rating (eval/ratings/examples-2-ratings.jsonl): 8 of 10 time-frame examples "needed editing"
 # because the case needed a concrete date, while the rater's brief, like this tool, leaves a date to the agent.
 PROMISE_SLOTS = ("date", "time", "number")
+# A plain version that still holds an acronym (English) or a Latin-script word (in a Cyrillic or Greek reply) still
+# holds jargon the glossary does not know: a blind rater called such a half-plain sentence unusable (tuning set).
+_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
+_LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+
+
+def leftover_jargon(language: str) -> re.Pattern[str]:
+    """What counts as jargon left in a plain version, per language."""
+    return _ACRONYM if language == "en" else _LATIN_WORD
+
+
 # Weights of the closeness to each part of the case (chosen, not tuned: the message says what the case is about).
 CUSTOMER_WEIGHT, DRAFT_WEIGHT, QUOTE_WEIGHT = 0.5, 0.3, 0.4
 OPEN_SLOT_PENALTY = 0.05  # per slot left for the agent: a phrasing they can paste as it is wins a near tie
@@ -158,7 +169,7 @@ class ExamplePicker:
                 missing = [t for t in texts if vector_key("query", t) not in known]
                 embedded = dict(zip(missing, self._embedder.queries(missing), strict=True)) if missing else {}
                 rows = [embedded[t] if t in embedded else known[vector_key("query", t)] for t in texts]
-                self._vectors[key] = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+                self._vectors[key] = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1 if texts else 0)
             return phrasings, self._vectors[key]
 
     def warm(self, criteria: Sequence[str], languages: Sequence[str]) -> None:
@@ -294,7 +305,9 @@ class ExamplePicker:
         plain = plain_version(issue.quote, language, self._plain_words())
         # A term or two put plainly in a long sentence leaves it (nearly) the quote: shown as "write instead", it
         # would read as the agent's own sentence copied back, so the phrasebook's phrasing stands.
-        return None if plain is None or is_copy(plain, [issue.quote]) else plain
+        if plain is None or is_copy(plain, [issue.quote]) or leftover_jargon(language).search(plain):
+            return None
+        return plain
 
     def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
         """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the
