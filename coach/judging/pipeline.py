@@ -175,9 +175,7 @@ class LearnedCritic:
             if case.sentences is None and any(issue.kind == "said" for issue in [*issues, *tips]):
                 case = replace(case, sentences=self._embedder.queries([draft[a:b] for a, b in sentences]))
             margin = partial(self.margin, lexical=case.lexical)
-            both = self.examples.examples(
-                [*issues, *tips], draft, customer_message, language, case, sentences, margin=margin
-            )
+            both = self.examples.examples([*issues, *tips], draft, customer_message, language, case, sentences, margin)
             issues, tips = both[: len(issues)], both[len(issues) :]
         return Critique(
             language=language,
