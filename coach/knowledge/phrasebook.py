@@ -21,10 +21,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from coach.errors import KnowledgeError
+from coach.knowledge.yaml_models import load_model, parse_model
 from coach.language import SUPPORTED_LANGUAGES
 
 PHRASEBOOK_FILE = "phrasebook.yaml"
@@ -42,8 +41,6 @@ SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact
 Language = Literal["en", "ru", "el", "kk", "mn"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SLOT = re.compile(r"\[([^\[\]\n]{1,40})\]")
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Strict(BaseModel):
@@ -162,29 +159,10 @@ def situation_words(text: str, general: set[str], case_text: str) -> list[str]:
 
 def parse_phrasebook(text: str, name: str = PHRASEBOOK_FILE) -> Phrasebook:
     """A phrasebook from its YAML text; ``KnowledgeError`` naming what is wrong."""
-    try:
-        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader (libyaml's when present)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{name}: not valid YAML: {exc}") from exc
-    try:
-        return Phrasebook.model_validate(data)
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()[:5])
-        raise KnowledgeError(f"{name}: {where}") from exc
+    return parse_model(text, Phrasebook, name)
 
 
 def load_phrasebook(folder: Path, fallback: Path | None = None) -> Phrasebook:
     """``<folder>/phrasebook.yaml`` (else the ``fallback`` folder's, e.g. the shipped one), validated and cached."""
-    path = folder / PHRASEBOOK_FILE
-    if not path.is_file() and fallback is not None:
-        path = fallback / PHRASEBOOK_FILE
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise KnowledgeError(f"{path}: the phrasebook is missing; run `python training/phrasebook.py`") from exc
-    return _load(path, stamp)
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: Path, stamp: int) -> Phrasebook:
-    return parse_phrasebook(path.read_text(encoding="utf-8"), path.name)
+    missing = "the phrasebook is missing; run `python training/phrasebook.py`"
+    return load_model(folder, fallback, PHRASEBOOK_FILE, Phrasebook, missing)

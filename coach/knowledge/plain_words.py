@@ -18,17 +18,14 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from coach.errors import KnowledgeError
+from coach.knowledge.yaml_models import load_model, parse_model
 from coach.language import SUPPORTED_LANGUAGES
 
 PLAIN_WORDS_FILE = "plain_words.yaml"
 STEM_MARK = "*"
 Language = Literal["en", "ru", "el", "kk", "mn"]
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class PlainWords(BaseModel):
@@ -71,29 +68,9 @@ class PlainWords(BaseModel):
 
 def parse_plain_words(text: str, name: str = PLAIN_WORDS_FILE) -> PlainWords:
     """A glossary from its YAML text; ``KnowledgeError`` naming what is wrong."""
-    try:
-        data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - the safe loader (libyaml's when present)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{name}: not valid YAML: {exc}") from exc
-    try:
-        return PlainWords.model_validate(data)
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()[:5])
-        raise KnowledgeError(f"{name}: {where}") from exc
+    return parse_model(text, PlainWords, name)
 
 
 def load_plain_words(folder: Path, fallback: Path | None = None) -> PlainWords:
     """``<folder>/plain_words.yaml`` (else the ``fallback`` folder's, e.g. the shipped one), validated and cached."""
-    path = folder / PLAIN_WORDS_FILE
-    if not path.is_file() and fallback is not None:
-        path = fallback / PLAIN_WORDS_FILE
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise KnowledgeError(f"{path}: the plain-words glossary is missing") from exc
-    return _load(path, stamp)
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: Path, stamp: int) -> PlainWords:
-    return parse_plain_words(path.read_text(encoding="utf-8"), path.name)
+    return load_model(folder, fallback, PLAIN_WORDS_FILE, PlainWords, "the plain-words glossary is missing")
