@@ -307,7 +307,10 @@ class Parts:
             texts = (rubric.criterion(criterion).fix, rubric.criterion(criterion).good)
             return [t.get(lang) for t in texts for lang in SUPPORTED_LANGUAGES]
 
-        return Adapter(lambda: self.llm, prompts, judge, self.replies.fits, advice, mask)
+        def reads_as(sentence: str, language: str) -> str | None:
+            return self.examples.criterion_of(sentence, language, rubric.ids)
+
+        return Adapter(lambda: self.llm, prompts, judge, self.replies.fits, advice, mask, reads_as=reads_as)
 
     def rewriter(self, rubric: Rubric, judge: Judge, mask: Mask) -> Rewriter:
         """The rewrite pipeline over these parts: sentence surgery with the critique's examples."""

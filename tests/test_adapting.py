@@ -19,7 +19,7 @@ from coach.writing.adapting import (
     text_problems,
 )
 from coach.writing.rewriting import no_mask
-from coach.writing.suggestions import Adapter, Suggester
+from coach.writing.suggestions import Adapter, ReadsAs, Suggester
 from tests.fake_openai import Behaviour, fake_openai_server, last_user_text
 
 RUBRIC = load_rubric()
@@ -66,12 +66,12 @@ def test_a_sentence_in_the_customers_voice_is_refused() -> None:
     assert any("voice" in p for p in problems("Я сильно переживаю, где мой заказ, скажите хоть что-нибудь."))
 
 
-def suggestions(tmp_path, answer: str) -> tuple[list[str], list[dict]]:
+def suggestions(tmp_path, answer: str, reads_as: ReadsAs | None = None) -> tuple[list[str], list[dict]]:
     settings = Settings(data_dir=tmp_path, llm_base_url="http://unused", llm_max_retries=0, llm_timeout_s=5)
     with fake_openai_server(Behaviour(content=answer)) as (url, state):
         llm = LLMProvider(settings.model_copy(update={"llm_base_url": url}))
         prompts = {name: load_prompt(name) for name in ("adapt", "writer")}
-        adapter = Adapter(lambda: llm, prompts, judge, lambda *_: True, lambda _: ADVICE, no_mask)
+        adapter = Adapter(lambda: llm, prompts, judge, lambda *_: True, lambda _: ADVICE, no_mask, reads_as=reads_as)
         critique = Critique(language="ru", scores={}, overall=3.0, issues=[ISSUE])
         shown = list(Suggester(settings, lambda: llm, no_mask, adapter)(DRAFT, critique, CUSTOMER))
     return shown, state.requests
@@ -100,3 +100,26 @@ def test_a_good_adaptation_replaces_the_phrasing(tmp_path) -> None:
 def test_the_critic_must_stop_flagging_the_criterion(tmp_path) -> None:
     shown, _ = suggestions(tmp_path, "Понимаю, как неприятно ждать заказ №48213 целую неделю.")
     assert shown == [EXAMPLE], "the fake critic still flags the apology: the phrasing stands"
+
+
+def test_a_sentence_that_reads_as_another_criterions_fix_is_refused(tmp_path) -> None:
+    good = "Извините, что ваш заказ №48213 идёт так долго: неделя ожидания — это слишком."
+    shown, _ = suggestions(tmp_path, good, reads_as=lambda sentence, language: "acknowledgement_empathy")
+    assert shown == [EXAMPLE], "an apology issue's fix must read as an apology, else the phrasing stands"
+    shown, _ = suggestions(tmp_path, good, reads_as=lambda sentence, language: "apology_ownership")
+    assert shown == [good]
+
+
+def test_what_a_sentence_reads_as_is_its_nearest_phrasings_criterion() -> None:
+    from coach.judging.examples import ExamplePicker
+    from coach.knowledge.embeddings import shared_embedder
+    from coach.knowledge.phrasebook import load_phrasebook
+    from coach.resources import shipped_knowledge_dir
+
+    book = load_phrasebook(shipped_knowledge_dir())
+    picker = ExamplePicker(lambda: book, shared_embedder())
+    # seen on the tuning set: the LLM's "fix" of a jargon sentence was an empathy line
+    empathy = "I'm sorry to hear that you were charged twice for your subscription this month."
+    assert picker.criterion_of(empathy, "en", RUBRIC.ids) != "clear_positive_wording"
+    thanks = "Спасибо, что написали нам; если будут ещё вопросы, я на связи."
+    assert picker.criterion_of(thanks, "ru", RUBRIC.ids) == "followup_thanks"

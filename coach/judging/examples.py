@@ -178,6 +178,16 @@ class ExamplePicker:
             for criterion in criteria:
                 self.vectors(criterion, language)
 
+    def criterion_of(self, sentence: str, language: str, criteria: Sequence[str]) -> str | None:
+        """The criterion whose phrasings in this language hold the sentence's nearest one (e5): what the sentence
+        reads as a fix for. None when no cell of the language has a phrasing."""
+        cells = [(c, self.vectors(c, language)[1]) for c in criteria]
+        cells = [(c, v) for c, v in cells if len(v)]
+        if not cells:
+            return None
+        vector = np.asarray(self._embedder.queries([sentence]), dtype=np.float32).reshape(-1)
+        return max(cells, key=lambda cell: float((cell[1] @ vector).max()))[0]
+
     def fits(self, phrasing: Phrasing, vector: Vectors, language: str, case: CaseVectors, case_text: str) -> bool:
         """The fit gate: a curated phrasing is situation-free by review; any other must have no situation word
         foreign to this case and be closer to this case than to the case it came from."""

@@ -96,6 +96,7 @@ def first_sentence_stream(llm: LLMProvider, system: str, user: str, message: str
 
 Judge = Callable[[str, str | None], Critique]
 Fits = Callable[[str, str, str | None, str], bool]  # sentence, draft, message, source reply id -> fits this case
+ReadsAs = Callable[[str, str], str | None]  # sentence, language -> the criterion it reads as a fix for
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Adapter:
     advice: Callable[[str], list[str]]  # criterion -> the rubric's advice texts (a sentence must not copy them)
     mask: Mask
     detect: Callable[[str], str] = detect_language
+    reads_as: ReadsAs | None = None
 
     def adapted(self, draft: str, customer: str | None, issue: Issue, language: str) -> Iterator[str]:
         """The LLM's sentence as it grows (not yet checked)."""
@@ -131,6 +133,11 @@ class Adapter:
         )
         if problems:
             return problems
+        # Seen on the tuning set: an empathy line written as the fix of a jargon sentence; dropping that sentence
+        # made the critic content. A fix must read as one for its own criterion (its nearest phrasing's cell).
+        read_as = self.reads_as(sentence, language) if self.reads_as is not None else issue.criterion
+        if read_as not in (None, issue.criterion):
+            return [f"reads as a fix for {read_as}, not {issue.criterion}"]
         after = self.judge(apply_sentence(draft, issue, sentence), customer)
         if any(other.criterion == issue.criterion for other in after.issues):
             problems.append("the critic still flags the criterion with it")
