@@ -39,12 +39,11 @@ from coach.facts import facts_by_slot
 from coach.judging.conditions import detect_conditions
 from coach.judging.plain_words import CRITERION as PLAIN_CRITERION
 from coach.judging.plain_words import SOURCE as PLAIN_SOURCE
-from coach.judging.plain_words import plain_version
+from coach.judging.plain_words import shown_plain
 from coach.knowledge.embeddings import Embedder, Vectors, vector_key
 from coach.knowledge.phrasebook import SLOT, Phrasebook, Phrasing, situation_words
 from coach.knowledge.plain_words import PlainWords
 from coach.models import Issue
-from coach.text import is_copy
 
 FILLED_SLOTS = ("name", "order", "amount", "contact")
 # A date, a time or a number of days is a promise only the agent can make: a phrasing that leaves one for them
@@ -52,16 +51,6 @@ FILLED_SLOTS = ("name", "order", "amount", "contact")
 # the second blind rating (eval/ratings/examples-2-ratings.jsonl): 8 of 10 time-frame examples "needed editing"
 # because the case needed a concrete date, while the rater's brief, like this tool, leaves a date to the agent.
 PROMISE_SLOTS = ("date", "time", "number")
-# A plain version that still holds an acronym (English) or a Latin-script word (in a Cyrillic or Greek reply) still
-# holds jargon the glossary does not know: a blind rater called such a half-plain sentence unusable (tuning set).
-_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
-_LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-
-
-def leftover_jargon(language: str) -> re.Pattern[str]:
-    """What counts as jargon left in a plain version, per language."""
-    return _ACRONYM if language == "en" else _LATIN_WORD
-
 
 # Weights of the closeness to each part of the case (chosen, not tuned: the message says what the case is about).
 CUSTOMER_WEIGHT, DRAFT_WEIGHT, QUOTE_WEIGHT = 0.5, 0.3, 0.4
@@ -312,12 +301,7 @@ class ExamplePicker:
         (``coach.judging.plain_words``); None when code cannot, and the phrasebook's phrasing stands."""
         if self._plain_words is None or issue.criterion != PLAIN_CRITERION or issue.kind != "said" or not issue.quote:
             return None
-        plain = plain_version(issue.quote, language, self._plain_words())
-        # A term or two put plainly in a long sentence leaves it (nearly) the quote: shown as "write instead", it
-        # would read as the agent's own sentence copied back, so the phrasebook's phrasing stands.
-        if plain is None or is_copy(plain, [issue.quote]) or leftover_jargon(language).search(plain):
-            return None
-        return plain
+        return shown_plain(issue.quote, language, self._plain_words())
 
     def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
         """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the

@@ -23,6 +23,7 @@ from coach.facts import extract_facts
 from coach.judging.conditions import REFUSES, has_cue
 from coach.knowledge.plain_words import STEM_MARK, PlainWords
 from coach.language import language_matches
+from coach.text import is_copy
 
 CRITERION = "clear_positive_wording"
 SOURCE = "plain-words"  # what ``Issue.example_source`` says for an example made here
@@ -30,6 +31,10 @@ QUOTED = re.compile(r"«[^»]*»|\"[^\"]*\"|“[^”]*”|„[^“”]*[“”]"
 LEADING = " \t\n\"'«“„(—–-"
 REGRET = re.compile(r"^\s*(?:unfortunately|к сожалению|δυστυχώς),?\s*", re.IGNORECASE)
 VOWEL = re.compile(r"[aeiou]", re.IGNORECASE)
+# A plain version that still holds an acronym (English) or a Latin-script word (in a Cyrillic or Greek reply) still
+# holds jargon the glossary does not know: a blind rater called such a half-plain sentence unusable (tuning set).
+_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
+_LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
 
 # A refusal with a condition, said as what we can do on that condition: (pattern, replacement) per language.
 CONDITIONAL_REFUSALS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
@@ -162,5 +167,22 @@ def plain_version(sentence: str, language: str, words: PlainWords) -> str | None
     if has_cue(REFUSES, language, plain):
         return None
     if not extract_facts(sentence) <= extract_facts(plain) or not language_matches(plain, language):
+        return None
+    return plain
+
+
+def leftover_jargon(plain: str, language: str, words: PlainWords, customer: str | None = None) -> list[str]:
+    """The words of a plain version that still read as jargon: an acronym (English), a Latin-script word (other
+    languages)."""
+    pattern = _ACRONYM if language == "en" else _LATIN_WORD
+    return pattern.findall(plain)
+
+
+def shown_plain(sentence: str, language: str, words: PlainWords, customer: str | None = None) -> str | None:
+    """The plain version the page shows instead of the sentence, or None: a term or two put plainly in a long
+    sentence leaves it (nearly) the quote, which would read as the agent's own sentence copied back, and a plain
+    version with jargon left still needs the agent's rewording (the phrasebook's phrasing stands)."""
+    plain = plain_version(sentence, language, words)
+    if plain is None or is_copy(plain, [sentence]) or leftover_jargon(plain, language, words, customer):
         return None
     return plain
