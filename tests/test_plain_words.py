@@ -8,7 +8,7 @@ import yaml
 from coach.errors import KnowledgeError
 from coach.facts import extract_facts
 from coach.judging.examples import CaseVectors, ExamplePicker
-from coach.judging.plain_words import SOURCE, plain_version, replace_terms
+from coach.judging.plain_words import SOURCE, leftover_jargon, plain_version, replace_terms, shown_plain
 from coach.knowledge.phrasebook import load_phrasebook, parse_phrasebook
 from coach.knowledge.plain_words import PlainWords, load_plain_words, parse_plain_words
 from coach.models import Issue
@@ -154,3 +154,21 @@ def test_a_plain_version_that_keeps_unknown_jargon_is_not_shown(words: PlainWord
     assert plain is not None and plain != sentence and "invalidation" in plain, "one phrase put plainly, jargon left"
     chosen = wording_example(words, f"Γεια σας. {sentence}", sentence, "el")
     assert chosen.example_source != SOURCE, "a half-plain sentence still needs the agent's rewording"
+
+
+def test_names_codes_contacts_quoted_statuses_and_the_customers_words_are_not_jargon_left(words: PlainWords) -> None:
+    plain = "Заказ AB-77120 в статусе «pending»: оплатите через Kaspi или iPhone, пишите на help@shop.kz, shop.kz/help."
+    assert leftover_jargon(plain, "ru", words) == []
+    assert leftover_jargon(plain.replace("«pending»", "pending"), "ru", words) == ["pending"]
+    assert leftover_jargon("Backend дээр bug гарсан.", "mn", words) == ["Backend", "bug"], "a first word is no name"
+    assert leftover_jargon("Статус pending сменится.", "ru", words, customer="У меня висит pending") == []
+    assert leftover_jargon("Your DHL parcel AB-77120 needs the PIN from the SMS.", "en", words) == []
+    assert leftover_jargon('The CRM shows "PENDING" for order AB-77120.', "en", words) == ["CRM"]
+
+
+def test_a_plain_version_keeping_an_order_code_a_brand_and_a_quoted_status_is_shown() -> None:
+    words = glossary(ru={"тикет*": "запрос*", "эскалирован": "передан специалисту", "холд": "временная блокировка"})
+    sentence = "Тикет AB-77120 эскалирован, холд на карте Kaspi в статусе «pending»."
+    shown = shown_plain(sentence, "ru", words)
+    assert shown == "Запрос AB-77120 передан специалисту, временная блокировка на карте Kaspi в статусе «pending»."
+    assert shown_plain(sentence.replace("«pending»", "pending"), "ru", words) is None, "unknown jargon left"

@@ -273,7 +273,7 @@ class ExamplePicker:
         conditions = detect_conditions(draft, customer, language)
         out = []
         for issue in issues:
-            plain = self.plain_example(issue, language)
+            plain = self.plain_example(issue, language, customer)
             if plain is not None:
                 out.append(issue.model_copy(update={"example": plain, "example_source": PLAIN_SOURCE}))
                 continue
@@ -296,12 +296,13 @@ class ExamplePicker:
             out.append(issue.model_copy(update={"example": example, "example_source": chosen[0].source.draft}))
         return out
 
-    def plain_example(self, issue: Issue, language: str) -> str | None:
+    def plain_example(self, issue: Issue, language: str, customer: str | None = None) -> str | None:
         """For jargon or bureaucratic words (said, ``clear_positive_wording``), the quoted sentence put plainly
-        (``coach.judging.plain_words``); None when code cannot, and the phrasebook's phrasing stands."""
+        (``coach.judging.plain_words``); None when code cannot, and the phrasebook's phrasing stands. A word the
+        customer wrote is not jargon to them."""
         if self._plain_words is None or issue.criterion != PLAIN_CRITERION or issue.kind != "said" or not issue.quote:
             return None
-        return shown_plain(issue.quote, language, self._plain_words())
+        return shown_plain(issue.quote, language, self._plain_words(), customer)
 
     def alternatives(self, issue: Issue, draft: str, customer: str | None, language: str) -> list[str]:
         """The issue's cell's other phrasings a rewrite may try when its example does not help, filled from the

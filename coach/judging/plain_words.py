@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coach.facts import extract_facts
+from coach.facts import extract_facts, fact_spans
 from coach.judging.conditions import REFUSES, has_cue
 from coach.knowledge.plain_words import STEM_MARK, PlainWords
 from coach.language import language_matches
@@ -35,6 +35,7 @@ VOWEL = re.compile(r"[aeiou]", re.IGNORECASE)
 # holds jargon the glossary does not know: a blind rater called such a half-plain sentence unusable (tuning set).
 _ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+_DOMAIN = re.compile(r"(?<![\w@.])(?:[\w-]+\.)+[a-z]{2,}(?:/[^\s«»\"“”]*)?", re.IGNORECASE)  # "shop.kz/help"
 
 # A refusal with a condition, said as what we can do on that condition: (pattern, replacement) per language.
 CONDITIONAL_REFUSALS: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
@@ -171,11 +172,36 @@ def plain_version(sentence: str, language: str, words: PlainWords) -> str | None
     return plain
 
 
+def _is_name(word: str, before: str) -> bool:
+    """A brand or product name in Latin letters: mixed case ("iPhone", "WhatsApp") or capitalised inside the
+    sentence ("… через Kaspi …"), not at its start, where any word is capitalised."""
+    if any(c.isupper() for c in word[1:]) and not word.isupper():
+        return True
+    return word[0].isupper() and not word.isupper() and any(c.isalpha() for c in before)
+
+
 def leftover_jargon(plain: str, language: str, words: PlainWords, customer: str | None = None) -> list[str]:
     """The words of a plain version that still read as jargon: an acronym (English), a Latin-script word (other
-    languages)."""
-    pattern = _ACRONYM if language == "en" else _LATIN_WORD
-    return pattern.findall(plain)
+    languages). Not jargon: text in quotation marks (a status or a button shown as it is), a fact (an order code such
+    as AB-77120, a URL or a bare domain, an e-mail, a greeted name: ``coach.facts``), a word the customer wrote
+    themselves, a word of the glossary's ``known`` list (brands, PIN, SMS) and, outside English, a brand or product
+    name (``_is_name``)."""
+    masked = list(plain)
+    spans = [m.span() for pattern in (QUOTED, _DOMAIN) for m in pattern.finditer(plain)]
+    for start, end in spans + [(a, b) for a, b, _ in fact_spans(plain)]:
+        masked[start:end] = " " * (end - start)
+    text = "".join(masked)
+    theirs = {w.lower() for w in _LATIN_WORD.findall(customer or "")}
+    known = set(words.known) | theirs
+    left = []
+    for match in (_ACRONYM if language == "en" else _LATIN_WORD).finditer(text):
+        word, lower = match.group(), match.group().lower()
+        if lower in known or (lower.endswith("s") and lower[:-1] in known):  # "PINs"
+            continue
+        if language != "en" and _is_name(word, text[: match.start()]):
+            continue
+        left.append(word)
+    return left
 
 
 def shown_plain(sentence: str, language: str, words: PlainWords, customer: str | None = None) -> str | None:

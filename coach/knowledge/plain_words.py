@@ -6,7 +6,8 @@ sentence itself with its jargon put plainly, term by term, from this glossary (`
 The terms were mined from the sentences labelled ``said`` for ``clear_positive_wording`` in ``training/drafts.jsonl``
 and from the tuning set; the plain wordings were written per language.
 The file (``knowledge/plain_words.yaml``) is trainers' data, like ``links.yaml``: reviewable, validated here,
-unknown keys refused. A term ending in ``*`` is a word stem (any ending); a plain wording with ``*`` takes that
+unknown keys refused. Its ``known`` list names the Latin-script words a customer knows (brands, PIN, SMS), which a
+plain version may keep. A term ending in ``*`` is a word stem (any ending); a plain wording with ``*`` takes that
 ending (for Russian nouns of one declension: ``тикет*`` → ``запрос*``). An empty plain wording drops the phrase
 ("Please be advised that").
 """
@@ -35,6 +36,14 @@ class PlainWords(BaseModel):
 
     version: int
     terms: dict[Language, dict[str, str]]
+    # Latin-script words and acronyms a customer knows (brands, everyday acronyms such as PIN or SMS): never
+    # counted as jargon left in a plain version, in any language.
+    known: list[str] = []
+
+    @field_validator("known")
+    @classmethod
+    def _known_words(cls, known: list[str]) -> list[str]:
+        return sorted({" ".join(str(word).split()).lower() for word in known if str(word).strip()})
 
     @field_validator("terms")
     @classmethod
