@@ -172,3 +172,43 @@ def test_a_plain_version_keeping_an_order_code_a_brand_and_a_quoted_status_is_sh
     shown = shown_plain(sentence, "ru", words)
     assert shown == "Запрос AB-77120 передан специалисту, временная блокировка на карте Kaspi в статусе «pending»."
     assert shown_plain(sentence.replace("«pending»", "pending"), "ru", words) is None, "unknown jargon left"
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "plain"),
+    [
+        (
+            "mn",
+            "Таны картын UID ACS системд sync хийгдээгүй, billing-ээс webhook ирээгүйн улмаас access level pending "
+            "төлөвт байна.",
+            "Таны картын дугаар нэвтрэх хяналтын системд шинэчлэгдээгүй, төлбөрийн хэсгээс автомат мэдэгдэл ирээгүйн "
+            "улмаас нэвтрэх эрх хүлээгдэж буй төлөвт байна.",
+        ),
+        (
+            "en",
+            "Your consignment is held at the hub pending the AWB and the HS code.",
+            "Your parcel is held at the depot awaiting the shipping document and the customs code.",
+        ),
+        (
+            "ru",
+            "Токен протух, поэтому коллбэк от процессинга не дошёл, фикс будет в следующем релизе.",
+            "Ключ доступа истёк, поэтому ответ системы от платёжного сервиса не дошёл, исправление будет в следующем "
+            "обновлении.",
+        ),
+        (
+            "el",
+            "Το refund έγινε initiate και θα γίνει void η pre-authorization όταν ολοκληρωθεί το settlement.",
+            "Η επιστροφή χρημάτων ξεκίνησε και θα ακυρωθεί η προσωρινή δέσμευση όταν ολοκληρωθεί η εκκαθάριση.",
+        ),
+        (
+            "kk",
+            "Бэкендте баг бар, сондықтан деректер CRM-мен синхрондалмады, фикс келесі релизде шығады.",
+            "Біздің жүйеде қате бар, сондықтан деректер клиенттер жүйесімен жаңартылмады, түзету келесі жаңа нұсқада "
+            "шығады.",
+        ),
+    ],
+)
+def test_common_support_jargon_is_put_plainly_in_every_language(
+    words: PlainWords, language: str, sentence: str, plain: str
+) -> None:
+    assert shown_plain(sentence, language, words) == plain
