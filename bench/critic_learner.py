@@ -41,7 +41,7 @@ def candidates(drafts: Sequence[LabelledDraft], features: Features, rubric: Rubr
     """Every candidate's out-of-fold probabilities (run with one BLAS thread, as the fit is)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
     truth = truths(drafts, rubric)
-    matrix = draft_matrix(drafts, features, rubric.ids, FEATURES, True, l2=L2, lexical=True, relation=True)
+    matrix = draft_matrix(drafts, features, sorted(rubric.ids), FEATURES, True, l2=L2, lexical=True, relation=True)
     languages = sorted({d.language for d in drafts})
     one_hot = np.asarray([[d.language == lang for lang in languages] for d in drafts], dtype=np.float64)
 
@@ -69,7 +69,7 @@ def print_table(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Sequence
     truth = truths(drafts, rubric)
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
     good = np.asarray([d.good for d in drafts])
-    short = [cid.split("_")[0][:6] for cid in rubric.ids]
+    short = [cid.split("_")[0][:6] for cid in truth]
     print(f"\ncritic learners (5-fold CV, {len(drafts)} drafts; issues' lines at precision {PRECISION}, chosen on the")
     print("other folds); per criterion: held-apart recall/precision")
     print(f"  {'candidate':52} {'recall':>6} {'f/good':>6} {'AUC':>6}  " + " ".join(f"{s:>9}" for s in short))
@@ -78,7 +78,7 @@ def print_table(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Sequence
         flags = held_apart_flags(one.oof, truth, good, groups, line_chooser(PRECISION, 0.0))
         criteria = critic_figures(drafts, flags)["criteria"]
         mean_auc = float(np.nanmean([auc(one.oof[c], t) for c, t in truth.items()]))
-        cells = " ".join(f"{criteria[c]['recall']:4.2f}/{criteria[c]['precision']:4.2f}" for c in rubric.ids)
+        cells = " ".join(f"{criteria[c]['recall']:4.2f}/{criteria[c]['precision']:4.2f}" for c in truth)
         print(f"  {one.name:52} {row['recall']:6.3f} {row['false_per_good']:6.2f} {mean_auc:6.3f}  {cells}")
 
 

@@ -64,3 +64,32 @@ def test_a_model_file_without_the_layer_still_loads_and_judges_linearly() -> Non
     model = CriticModel.model_validate_json(json.dumps(written))
     assert model.hidden is None
     assert model.violation_probabilities([1.0, 0.0])["a"] == pytest.approx(0.5)
+
+
+def test_the_columns_per_criterion_follow_the_same_order_in_memory_and_from_the_file() -> None:
+    """The stacked lexical logits and the layer's outputs are read per criterion in order; a model built in the
+    rubric's order must judge alike once written (the file sorts its keys) and read back."""
+    layer = HiddenLayer(
+        hidden_weights=[[1.0, 0.0, 0.0, 0.0]],
+        hidden_biases=[0.0],
+        output_weights=[[2.0], [-2.0]],
+        output_biases=[0.0, 0.0],
+        weight=0.5,
+    )
+    lexical = {"zeta": [1.0] * 8, "alpha": [-1.0] * 8}
+    criteria = {
+        cid: {
+            "draft": LinearModel(weights=[0.0, 0.0, 3.0, -3.0], bias=0.0),
+            "lexical": LinearModel(weights=weights, bias=0.0),
+            "threshold": 0.5,
+        }
+        for cid, weights in lexical.items()
+    }
+    built = CriticModel.model_validate(
+        {"embedder": "e", "rubric_version": "r", "lexical": True, "criteria": criteria, "hidden": layer}
+    )
+    read = CriticModel.model_validate_json(built.to_json())
+    text = "We are sorry, the refund is done."
+    got = built.violation_probabilities([0.4, 0.1], lexical=built.lexical_logits(text))
+    assert got == read.violation_probabilities([0.4, 0.1], lexical=read.lexical_logits(text))
+    assert got["alpha"] != got["zeta"]

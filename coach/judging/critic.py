@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coach.errors import PromptError
 from coach.judging.hidden_layer import HiddenLayer
@@ -133,6 +133,13 @@ class CriticModel(BaseModel):
     criteria: dict[str, CriterionModel]
     trained_on: dict[str, Any] = Field(default_factory=dict, description="Data files, their sha256 and counts.")
     measured: dict[str, Any] = Field(default_factory=dict, description="Cross-validated figures of the fit.")
+
+    @field_validator("criteria")
+    @classmethod
+    def _file_order(cls, criteria: dict[str, CriterionModel]) -> dict[str, CriterionModel]:
+        """Criteria sorted by id, as the model file stores them: the per-criterion columns the draft models read
+        (sentence and lexical logits) and the hidden layer's outputs follow this order, fitted and loaded alike."""
+        return dict(sorted(criteria.items()))
 
     @cached_property
     def fingerprint(self) -> str:

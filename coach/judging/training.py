@@ -225,15 +225,14 @@ def _train_critic(
     trained_on: dict[str, Any],
 ) -> CriticModel:
     groups = np.asarray([fold_of(d.id, folds) for d in drafts])
-    truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
+    ids = sorted(rubric.ids)  # the model's order (CriticModel sorts its criteria): the stacked columns follow it
+    truth = {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in ids}
     good = np.asarray([d.good for d in drafts])
-    matrix = draft_matrix(
-        drafts, features, rubric.ids, kind, stacked, folds=folds, l2=l2, lexical=lexical, relation=relation
-    )
+    matrix = draft_matrix(drafts, features, ids, kind, stacked, folds=folds, l2=l2, lexical=lexical, relation=relation)
     texts = [d.text for d in drafts]
     rows = hashed_rows(texts) if lexical else None
-    oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in rubric.ids}
-    labels_matrix = np.stack([truth[cid] for cid in rubric.ids], axis=1).astype(np.float64)
+    oof = {cid: out_of_fold(matrix, truth[cid].astype(np.int64), groups, folds, l2) for cid in ids}
+    labels_matrix = np.stack([truth[cid] for cid in ids], axis=1).astype(np.float64)
     layer = fit_hidden_layer(matrix, labels_matrix) if hidden else None
     if layer is not None:  # the thresholds and figures are the blend's, as the model file gives it
         oof = blend(oof, out_of_fold_hidden(matrix, labels_matrix, groups, folds), layer.weight)
@@ -241,7 +240,7 @@ def _train_critic(
     thresholds = choose(oof, truth, good)
     tip_lines = precision_thresholds(oof, truth, TIP_PRECISION) if precision is not None else {}
     criteria: dict[str, CriterionModel] = {}
-    for criterion in rubric.ids:
+    for criterion in ids:
         labels = truth[criterion].astype(np.int64)
         threshold = thresholds[criterion]
         tip = tip_lines.get(criterion)
