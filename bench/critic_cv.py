@@ -42,7 +42,7 @@ def auc(scores: np.ndarray, truth: np.ndarray) -> float:
 
 def truths(drafts: Sequence[LabelledDraft], rubric: Rubric) -> dict[str, np.ndarray]:
     """Per criterion, whether each draft violates it."""
-    return {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in rubric.ids}
+    return {cid: np.asarray([d.verdicts[cid].violated for d in drafts]) for cid in sorted(rubric.ids)}
 
 
 def candidate(
@@ -60,7 +60,8 @@ def candidate(
     """Out-of-fold probabilities of a configuration (the same folds and fit as ``coach train-critic``);
     ``extra``: more feature columns appended (bench variants that the product does not read)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
-    matrix = draft_matrix(drafts, features, rubric.ids, kind, stacked, l2=l2, lexical=lexical, relation=relation)
+    ids = sorted(rubric.ids)  # the shipped model's order
+    matrix = draft_matrix(drafts, features, ids, kind, stacked, l2=l2, lexical=lexical, relation=relation)
     if extra is not None:
         matrix = np.hstack([matrix, extra])
     oof = {c: out_of_fold(matrix, t.astype(np.int64), groups, 5, l2) for c, t in truths(drafts, rubric).items()}
@@ -134,7 +135,7 @@ def quote_hits(
     the draft model's direction (its weights on the draft vector plus those on the max-pooled sentences)."""
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])
     sentence_groups = groups[features.sentence_draft]
-    matrix = draft_matrix(drafts, features, rubric.ids, "draft+sentences", False, l2=l2)
+    matrix = draft_matrix(drafts, features, sorted(rubric.ids), "draft+sentences", False, l2=l2)
     width = features.sentences.shape[1]
     hits: dict[str, list[bool]] = {}
     for cid, truth in truths(drafts, rubric).items():

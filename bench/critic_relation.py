@@ -80,7 +80,7 @@ def relation_sweep(
         "+ cues + cosines + coverage": np.hstack([cues, sims, covered]),
         "+ message * draft vectors": features.customers * features.drafts,
     }
-    base = draft_matrix(drafts, features, rubric.ids, kind, True, l2=l2, lexical=True)
+    base = draft_matrix(drafts, features, sorted(rubric.ids), kind, True, l2=l2, lexical=True)
     texts = 1.0 + len(features.sentences) / len(drafts) + float(np.mean([bool(m) for m in features.messages]))
     split = float(np.mean([len(s) if len(s := sentence_spans(m)) > 1 else 0 for m in features.messages]))
     groups = np.asarray([fold_of(d.id, 5) for d in drafts])

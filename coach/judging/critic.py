@@ -14,6 +14,8 @@ With ``lexical``, a third per criterion reads the draft's hashed character n-gra
 its logit is stacked into the draft models, as the sentence models' highest logits are with ``stacked``.
 With ``relation``, the draft models also read a few cues relating the draft to the customer's message
 (``coach.judging.relation``: questions asked on either side, numbers and words repeated).
+With ``hidden``, one tanh layer over the draft models' inputs gives a logit per criterion, blended into each
+draft model's (``coach.judging.hidden_layer``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coach.errors import PromptError
+from coach.judging.hidden_layer import HiddenLayer
 from coach.judging.lexical import hashed_sparse
 from coach.judging.relation import relation_cues
 
@@ -118,6 +121,11 @@ class CriticModel(BaseModel):
         description="The draft models also read the message x reply cues of coach.judging.relation (after the "
         "lexical logits).",
     )
+    hidden: HiddenLayer | None = Field(
+        default=None,
+        description="A tanh layer over the draft models' inputs (coach.judging.hidden_layer): its logit per criterion "
+        "is blended into the draft model's.",
+    )
     quote_lexical_weight: float = Field(
         default=0.0, ge=0, description="The weight of each criterion's quote_lexical logit in the quote's ranking."
     )
@@ -125,6 +133,13 @@ class CriticModel(BaseModel):
     criteria: dict[str, CriterionModel]
     trained_on: dict[str, Any] = Field(default_factory=dict, description="Data files, their sha256 and counts.")
     measured: dict[str, Any] = Field(default_factory=dict, description="Cross-validated figures of the fit.")
+
+    @field_validator("criteria")
+    @classmethod
+    def _file_order(cls, criteria: dict[str, CriterionModel]) -> dict[str, CriterionModel]:
+        """Criteria sorted by id, as the model file stores them: the per-criterion columns the draft models read
+        (sentence and lexical logits) and the hidden layer's outputs follow this order, fitted and loaded alike."""
+        return dict(sorted(criteria.items()))
 
     @cached_property
     def fingerprint(self) -> str:
@@ -166,7 +181,11 @@ class CriticModel(BaseModel):
             if lexical is None:
                 raise ValueError("this critic needs the draft's lexical logits or cues: text_features(text, message)")
             features = np.concatenate([features, np.asarray(lexical, dtype=np.float64).reshape(-1)])
-        return {cid: float(model.draft.probabilities(features)[0]) for cid, model in self.criteria.items()}
+        logits = [float(model.draft.logits(features)[0]) for model in self.criteria.values()]
+        if self.hidden is not None:
+            weight, hidden = self.hidden.weight, self.hidden.logits(features)[0]
+            logits = [(1 - weight) * linear + weight * float(more) for linear, more in zip(logits, hidden, strict=True)]
+        return {cid: float(sigmoid(value)) for cid, value in zip(self.criteria, logits, strict=True)}
 
     def sentence_logits(self, sentence_vectors: npt.ArrayLike) -> Matrix:
         """Per criterion (in order), the highest log-odds that one of the sentences says what violates it.
