@@ -13,6 +13,8 @@ happened, so they are built for precision: a missed complaint costs a generic ex
 - ``wrong_item``: what came is not what was ordered (another size, colour or product, someone else's order);
 - ``item_missing``: part of an order did not come (an item, a dish missing from it);
 - ``damaged_or_faulty``: what came is broken, damaged, cracked, or stopped working / does not work;
+- ``faulty``: of those, what stopped working or does not work properly (not a chip or a crack), so an apology can
+  say which ("it has stopped working" would be wrong for a chipped mug);
 - ``charged_wrongly``: charged twice, overcharged, charged after cancelling, or for what was never ordered;
 - ``staff_rude``: a member of staff was rude, shouted, insulted, rolled their eyes;
 - ``service_down``: a service is out: no internet, power or water, an outage, the app or site down, cannot log in.
@@ -25,7 +27,8 @@ from __future__ import annotations
 from coach.judging.cues import Cues, has_cue
 
 COMPLAINTS = (
-    "late", "wrong_item", "item_missing", "damaged_or_faulty", "charged_wrongly", "staff_rude", "service_down",
+    "late", "wrong_item", "item_missing", "damaged_or_faulty", "faulty", "charged_wrongly", "staff_rude",
+    "service_down",
 )  # fmt: skip
 
 COMPLAINT_CUES: dict[str, Cues] = {
@@ -98,6 +101,16 @@ COMPLAINT_CUES: dict[str, Cues] = {
         "mn": ("эвдэрсэн", "эвдэрхий", "эвдэрчих", "хагарсан", "хугарсан", "гэмтэлтэй", "гэмтсэн", "гэмтэж",
                "ховхорсон", "ховхорчих", "ажиллахаа больсон", "асахгүй", "холбогдохгүй", "урагдсан",
                "согогтой", "гоождог", "гоожиж"),
+    },
+    "faulty": {
+        "en": ("stopped working", "stopped sending", "won't turn on", "won't switch on", "won't charge", "defective",
+               "faulty", "broke down", "has broken down", "dead on arrival", "leaking", "leaks"),
+        "ru": ("перестал работать", "перестала работать", "перестало работать", "не включается", "не заряжается",
+               "брак", "бракован", "неисправ", "вышел из строя", "вышла из строя", "сломался", "сломалась",
+               "протека", "течёт", "течет"),
+        "el": ("σταματησε να λειτουργ", "χαλασε", "χαλασμεν", "ελαττωματικ", "τρεχει νερο"),
+        "kk": ("істен шықты", "бұзылды", "бұзылып қалды", "қосылмайды", "ақау", "жабылмай тұр", "ағып тұр"),
+        "mn": ("ажиллахаа больсон", "асахгүй", "холбогдохгүй", "согогтой", "гоождог", "гоожиж"),
     },
     "charged_wrongly": {
         "en": ("charged twice", "charged me twice", "double charged", "double-charged", "charged double", "taken twice",
@@ -218,5 +231,7 @@ def detect_complaints(customer_message: str | None, language: str) -> frozenset[
         held.discard("late")
     # a service "not working" is out, not faulty; an insured loss or the customer's own breakage is not our product
     if "service_down" in held or has_cue(INSURANCE, language, message) or has_cue(OWN_DAMAGE, language, message):
-        held.discard("damaged_or_faulty")
+        held -= {"damaged_or_faulty", "faulty"}
+    if "faulty" in held:
+        held.add("damaged_or_faulty")
     return frozenset(held)
