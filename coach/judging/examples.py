@@ -25,7 +25,8 @@ issue's criterion in the draft's language, shown only when it fits this case:
   specific first: one that names what the customer complains about or asks for (``coach.judging.complaints``:
   "I'm sorry about the duplicate charge of [amount]") before one that only suits a condition of the case ("I'm
   sorry this isn't the answer you were hoping for", rated an apology that owns nothing); a less specific one only
-  when the more specific is not expected to stop the critic's flag, a generic one only when it alone is. Blind raters
+  when the more specific is not expected to stop the critic's flag; a generic one only when it alone is and no
+  phrasing names what the case is about. Blind raters
   found the critic's margin alone drifts to phrasings that pack many rubric signals and fit no case in particular.
 """
 
@@ -264,7 +265,10 @@ class ExamplePicker:
             tier_of = {i: specificity(phrasings[i]) for i in ranked if phrasings[i].requires}
             firsts = [next(i for i in ranked if tier_of.get(i) == t) for t in tiers]
             fixing = [i for i in firsts if expected(i) < 0]
-            best = fixing[0] if fixing else firsts[0] if firsts and expected(ranked[0]) >= 0 else ranked[0]
+            # a phrasing that names what happened or what is asked is never displaced by a generic one: the expected
+            # margin is an estimate, and blind raters called a generic apology beside a complaint one that owns nothing
+            named = bool(tiers) and tiers[0] > 0
+            best = fixing[0] if fixing else firsts[0] if firsts and (named or expected(ranked[0]) >= 0) else ranked[0]
             return phrasings[best], float(score[best])
         specific = [i for i in passing if phrasings[i].requires]  # specific beats generic, the most specific first
         top = max((specificity(phrasings[i]) for i in specific), default=0)
