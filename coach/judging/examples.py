@@ -24,10 +24,11 @@ issue's criterion in the draft's language, shown only when it fits this case:
   refund request gets "the refund of [amount] will reach your card by [date]", not "an update today"), the most
   specific first: one that names what the customer complains about or asks for (``coach.judging.complaints``:
   "I'm sorry about the duplicate charge of [amount]") before one that only suits a condition of the case ("I'm
-  sorry this isn't the answer you were hoping for", rated an apology that owns nothing); a less specific one only
-  when the more specific is not expected to stop the critic's flag; a generic one only when it alone is and no
-  phrasing names what the case is about. Blind raters
-  found the critic's margin alone drifts to phrasings that pack many rubric signals and fit no case in particular.
+  sorry this isn't the answer you were hoping for", rated an apology that owns nothing), whatever the critic's
+  estimate; among those, a less specific one only when the more specific is not expected to stop the critic's flag;
+  a generic one only when no phrasing names what the case is about and it alone is expected to stop the flag.
+  Blind raters found the critic's margin alone drifts to phrasings that pack many rubric signals and fit no case in
+  particular.
 """
 
 from __future__ import annotations
@@ -264,11 +265,14 @@ class ExamplePicker:
             tiers = sorted({specificity(phrasings[i]) for i in ranked if phrasings[i].requires}, reverse=True)
             tier_of = {i: specificity(phrasings[i]) for i in ranked if phrasings[i].requires}
             firsts = [next(i for i in ranked if tier_of.get(i) == t) for t in tiers]
-            fixing = [i for i in firsts if expected(i) < 0]
-            # a phrasing that names what happened or what is asked is never displaced by a generic one: the expected
-            # margin is an estimate, and blind raters called a generic apology beside a complaint one that owns nothing
-            named = bool(tiers) and tiers[0] > 0
-            best = fixing[0] if fixing else firsts[0] if firsts and (named or expected(ranked[0]) >= 0) else ranked[0]
+            # a phrasing that names what happened or what is asked is never displaced by a less specific one: the
+            # expected margin is an estimate, and blind raters called an apology beside a complaint that does not name
+            # it ("sorry for the inconvenience", "not the answer you were hoping for") one that owns nothing
+            named = [i for i in firsts if tier_of[i] > 0]
+            candidates = named or firsts
+            fixing = [i for i in candidates if expected(i) < 0]
+            specific_stands = bool(named) or bool(firsts) and expected(ranked[0]) >= 0
+            best = fixing[0] if fixing else candidates[0] if specific_stands else ranked[0]
             return phrasings[best], float(score[best])
         specific = [i for i in passing if phrasings[i].requires]  # specific beats generic, the most specific first
         top = max((specificity(phrasings[i]) for i in specific), default=0)
