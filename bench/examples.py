@@ -6,7 +6,9 @@ Usage:  python -m bench.examples [--limit N | --per-language N] [--heldout]
 Per issue of each draft's critique: an example present; in the draft's language; not a copy of a draft
 sentence; no number or name the draft and the customer's message lack; and, with the example applied (put
 instead of the quoted words, or inserted where the missing part belongs), the critic no longer flags the
-criterion (aimed for: >= 0.85). Critique time p50 (examples included; a fresh result cache: no timing is a hit).
+criterion (aimed for: >= 0.85); per criterion, the share of examples that still carry a blank for content the agent
+must write (a slot other than a fact's: [what we will do], [what happened]). Critique time p50 (examples included;
+a fresh result cache: no timing is a hit).
 Per bad draft, the rewrite (sentence surgery with the examples as filled by code; no LLM): strictly better
 overall, never worse on a criterion, the draft's facts kept, in its language, no rubric advice pasted, time p50.
 With ``--rating``, 10 examples per language of bad drafts, one issue per draft, criteria in turn (n, language,
@@ -33,12 +35,14 @@ from coach import Coach, Settings
 from coach.judging.plain_words import CRITERION as PLAIN_CRITERION
 from coach.judging.plain_words import SOURCE as PLAIN_SOURCE
 from coach.knowledge.embeddings import Embedder, Vectors
+from coach.knowledge.phrasebook import SLOT
 from coach.language import detect_language, language_matches
 from coach.text import is_copy, split_sentences
 from coach.writing.adapting import advice_pieces, invented
 from coach.writing.surgery import apply_sentence
 
 TARGET_FIXED = 0.85
+FACT_SLOTS = ("date", "time", "number", "amount", "order", "name", "contact")
 
 
 def issue_checks(coach: Coach, row: dict[str, Any], critique: Any) -> list[dict[str, Any]]:
@@ -57,9 +61,17 @@ def issue_checks(coach: Coach, row: dict[str, Any], critique: Any) -> list[dict[
                 "no_copy": not is_copy(example, split_sentences(draft)),
                 "no_foreign_fact": not invented(example, draft, customer),
                 "fixed": all(other.criterion != issue.criterion for other in after.issues),
+                "blank": content_blanks(coach, example, critique.language) > 0,
             }
         records.append(record)
     return records
+
+
+def content_blanks(coach: Coach, example: str, language: str) -> int:
+    """How many slots an example leaves for content the agent must write ([what we will do], [what happened]): any
+    slot but a fact's (a date, a time, a number, an amount, an order number, a name, a contact)."""
+    book = coach.phrasebook()
+    return sum(book.slot_kind(label, language) not in FACT_SLOTS for label in SLOT.findall(example))
 
 
 def rewrite_checks(coach: Coach, row: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +216,7 @@ def report(
     for r in every:
         by_criterion[r["criterion"]].append(r)
     for criterion, rs in sorted(by_criterion.items()):
-        print(f"    {criterion:26} fixed {share(rs, 'fixed')}")
+        print(f"    {criterion:26} fixed {share(rs, 'fixed'):14} blank for the agent's content {share(rs, 'blank')}")
     wording = [r for r in every if r["criterion"] == PLAIN_CRITERION and r["kind"] == "said" and "fixed" in r]
     plain = [r for r in wording if r["source"] == PLAIN_SOURCE]
     phrased = [r for r in wording if r["source"] != PLAIN_SOURCE]

@@ -29,6 +29,10 @@ refund reaching the card, the replacement shipping, the technician's visit) inst
 - ``wants_reschedule``: a booking or an appointment moved to another date or time;
 - ``asks_status``: where it is, when it will arrive or be ready, still waiting.
 
+And what the customer complains about (``COMPLAINTS``, ``coach.judging.complaints``: late, wrong_item,
+item_missing, damaged_or_faulty, charged_wrongly, staff_rude, service_down), so that an apology names what happened
+and a solution the concrete remedy. Cue words are matched by ``coach.judging.cues``.
+
 Precision and recall per condition on a labelled sample of the tuning set and the training drafts:
 ``python -m bench.conditions`` (``eval/conditions.jsonl``).
 """
@@ -36,15 +40,13 @@ Precision and recall per condition on a labelled sample of the tuning set and th
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Mapping
+
+from coach.judging.complaints import COMPLAINTS, detect_complaints
+from coach.judging.cues import Cues, has_cue, plain
 
 CASE_CONDITIONS = ("urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked")
 REQUESTS = ("wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status")
-CONDITIONS = CASE_CONDITIONS + REQUESTS
-# A cue matches at a word start (``\b``) unless it starts with "~" (anywhere: an inflected ending, e.g. Kazakh
-# "-а алмаймыз"). Each list is per language; a case is read with its own language's cues.
-Cues = Mapping[str, tuple[str, ...]]
+CONDITIONS = CASE_CONDITIONS + REQUESTS + COMPLAINTS
 
 URGENT: Cues = {
     "en": ("today", "tonight", "this evening", "this afternoon", "right now", "right away", "immediately", "urgent",
@@ -117,7 +119,8 @@ ERROR_DENIED: Cues = {
            "you should have", "you didn't", "you did not", "your own", "courier's fault", "on your side",
            "there was no error", "there is no error", "beyond our control", "out of our hands", "not up to us",
            "takes up to", "take up to", "can take up to", "it has only been", "only been", "be patient",
-           "if you had read", "if you had checked", "as stated in", "as explained in"),
+           "if you had read", "if you had checked", "as stated in", "as explained in", "no action needed",
+           "no action is needed", "no action required"),
     "ru": ("не наша вина", "не по нашей вине", "не наша ошибка", "не несём ответствен", "не несем ответствен",
            "ошибки с нашей стороны нет", "вы сами", "вам следовало", "вина курьера", "по вашей вине",
            "с вашей стороны", "от нас не завис", "от нас мало что завис", "не зависит от нас",
@@ -283,35 +286,6 @@ REQUEST_CUES: dict[str, Cues] = {
 }  # fmt: skip
 
 
-def _pattern(cues: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not cues:
-        return None
-    parts = [re.escape(c[1:]) if c.startswith("~") else rf"(?<!\w){re.escape(c)}" for c in cues]
-    return re.compile("|".join(parts))
-
-
-_COMPILED: dict[tuple[int, str], re.Pattern[str] | None] = {}
-
-
-def plain(text: str, language: str) -> str:
-    """Lower-cased; Greek also without its accents (a stem's accent moves as it inflects: οφείλεται, οφειλόταν)."""
-    text = text.lower()
-    if language == "el":
-        text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    return text
-
-
-def has_cue(cues: Cues, language: str, text: str | None) -> bool:
-    """Whether the text holds one of the language's cues (an unknown language: English)."""
-    if not text:
-        return False
-    key = (id(cues), language if language in cues else "en")
-    if key not in _COMPILED:
-        _COMPILED[key] = _pattern(tuple(plain(c, key[1]) for c in cues[key[1]]))
-    pattern = _COMPILED[key]
-    return pattern is not None and pattern.search(plain(text, key[1])) is not None
-
-
 # "Today is the 9th" dates a complaint; it does not ask for anything today.
 TODAY_IS_A_DATE = re.compile(r"(?:today|сегодня|σημερα|бүгін|өнөөдөр)\s+(?:is\s+|уже\s+|ειναι\s+)?(?:the\s+)?\d")
 
@@ -340,4 +314,4 @@ def detect_conditions(draft: str, customer_message: str | None, language: str) -
         "cause_explained": cause or admitted,
         "draft_thanked": has_cue(THANKS, language, draft),
     } | {request: has_cue(cues, language, message) for request, cues in REQUEST_CUES.items()}
-    return frozenset(name for name, holds in held.items() if holds)
+    return frozenset(name for name, holds in held.items() if holds) | detect_complaints(message, language)

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 
 from coach.facts import extract_facts, fact_spans
-from coach.judging.conditions import REFUSES, has_cue
+from coach.judging.conditions import REFUSES
+from coach.judging.cues import has_cue
 from coach.knowledge.plain_words import STEM_MARK, PlainWords
 from coach.language import language_matches
 from coach.text import is_copy

@@ -36,6 +36,8 @@ MIN_PHRASINGS = 5  # per criterion and language: fewer is a gap the coverage che
 Condition = Literal[
     "urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked",
     "wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status",
+    "late", "wrong_item", "item_missing", "damaged_or_faulty", "faulty", "charged_wrongly", "staff_rude",
+    "service_down",
 ]  # fmt: skip
 SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact", "detail", "action", "info"]
 Language = Literal["en", "ru", "el", "kk", "mn"]
