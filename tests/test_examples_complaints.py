@@ -79,27 +79,24 @@ def test_an_owning_apology_is_never_shown_where_the_draft_denies_the_mistake() -
     assert shown in cell_texts(APOLOGY, "en", "wrong_item"), "it still names what happened"
 
 
-def test_beside_a_refusal_the_positive_wording_names_a_concrete_alternative() -> None:
+def test_beside_a_refusal_the_solution_names_a_concrete_alternative_and_the_wording_does_not_promise_one() -> None:
     picker = shipped_picker()
     draft = "We cannot refund a charge that has already been processed."
     message = "You charged me twice this month."
     assert {"draft_refuses", "charged_wrongly"} <= detect_conditions(draft, message, "en")
-    shown = example(picker, WORDING, draft, message)
-    assert "[" not in shown and "line by line" in shown, shown
     shown = example(picker, SOLUTION, draft, message)
     assert "check today which other options" not in shown and "line by line" in shown, shown
+    # rated unusable on the tuning set: "instead, I can ..." put in place of the refusal while the draft still refuses
+    shown = example(picker, WORDING, draft, message)
+    assert "line by line" not in shown, shown
 
 
-def test_every_complaint_has_its_apology_solution_and_alternative_in_every_language() -> None:
+def test_every_complaint_has_its_apology_and_solution_in_every_language() -> None:
     book = load_phrasebook(shipped_knowledge_dir())
     for language in LANGS:
         for complaint in set(COMPLAINTS) - {"faulty"}:
             for criterion in (APOLOGY, SOLUTION):
                 assert cell_texts(criterion, language, complaint), f"{criterion}/{language}/{complaint}"
-            beside = [
-                p for p in book.phrasings_for(WORDING, language) if {complaint, "draft_refuses"} <= set(p.requires)
-            ]
-            assert beside, f"{WORDING}/{language}/{complaint}"
         for criterion in (APOLOGY, SOLUTION, WORDING):
             for p in book.phrasings_for(criterion, language):
                 if not set(p.requires) & set(COMPLAINTS):
