@@ -123,3 +123,10 @@ def test_what_a_sentence_reads_as_is_its_nearest_phrasings_criterion() -> None:
     assert picker.criterion_of(empathy, "en", RUBRIC.ids) != "clear_positive_wording"
     thanks = "Спасибо, что написали нам; если будут ещё вопросы, я на связи."
     assert picker.criterion_of(thanks, "ru", RUBRIC.ids) == "followup_thanks"
+
+
+def test_the_model_declining_the_task_is_refused() -> None:
+    english = dict(language="en", draft="We cannot change the fare.", customer="The fare was wrong.", advice=[])
+    declined = text_problems("I'm sorry, but I can't help with that.", detect=detect_language, **english)
+    assert any("declined" in p for p in declined)
+    assert text_problems("I'm sorry the fare was wrong; I'll check it today.", detect=detect_language, **english) == []

@@ -23,6 +23,13 @@ _PREAMBLE = re.compile(
     r"^\s*(?:sentence|example|answer|предложение|ответ|πρόταση|сөйлем|өгүүлбэр)\s*:",
     re.IGNORECASE,
 )
+# The model declining the task (seen once in a blind rating: "I'm sorry, but I can't help with that." passed every
+# other check as an apology). Its English refusals, whatever the draft's language.
+_MODEL_REFUSAL = re.compile(
+    r"\b(?:can(?:'|’)?t|cannot|can not|unable to|not able to)\s+(?:help|assist)\s+(?:you\s+)?with\s+(?:that|this)\b|"
+    r"\bas an ai\b",
+    re.IGNORECASE,
+)
 _POLITE = re.compile(r"(?:вы|вас|вам|вами|ваш\w*|сіз\w*|та|тан\w*|σας|εσείς)", re.IGNORECASE)  # "Вы" is not a name
 # First-person object and possessive words of a customer's message: an agent's sentence that repeats a two-word
 # phrase holding one of them ("my suitcase", «мне вернули», "παραγγελία μου") speaks in the customer's voice (seen
@@ -88,6 +95,8 @@ def text_problems(
         problems.append("empty, or a blank left unfilled")
     if has_preamble(sentence):
         problems.append("talks about the answer instead of giving it")
+    if _MODEL_REFUSAL.search(sentence):
+        problems.append("the model declined the task")
     if len(sentence.strip()) >= 20 and detect(sentence) != language:
         problems.append("not in the draft's language")
     extra = invented(sentence, draft, customer)
