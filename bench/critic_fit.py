@@ -51,10 +51,10 @@ from coach import Coach, Settings
 from coach.judging.critic import MODEL_FILE, CriticModel, FeatureSet
 from coach.judging.one_thread import one_blas_thread
 from coach.judging.thresholds import critic_figures
-from coach.judging.training import LabelledDraft, embed, read_labelled, train_critic
+from coach.judging.training import Features, LabelledDraft, embed, read_labelled, train_critic
 from coach.knowledge.embeddings import Vectors, shared_embedder
 from coach.knowledge.retrieval import text_vectors
-from coach.prompts import load_rubric
+from coach.prompts import Rubric, load_rubric
 
 
 class VectorCache:
@@ -78,6 +78,16 @@ class VectorCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(self.path, keys=np.asarray(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
         return np.stack([self.vectors[k] for k in keys])
+
+
+def training_features(rubric: Rubric, limit: int = 0) -> tuple[VectorCache, list[LabelledDraft], Features]:
+    """The training corpus as the critic's fit reads it, vectors from the bench cache; with ``limit`` N, a smoke
+    sample of about 20 N drafts."""
+    cache = VectorCache(Settings().data_dir / "bench-vectors.npz")
+    drafts = read_labelled(ROOT / "training" / "drafts.jsonl", rubric.ids)
+    if limit:
+        drafts = drafts[:: max(1, len(drafts) // (20 * limit))]
+    return cache, drafts, embed(cache.embedder, drafts, cache.texts, drop_customers=True)
 
 
 def print_figures(title: str, figures: dict[str, Any]) -> None:
@@ -123,11 +133,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="a smoke run: N eval drafts, ~20 N training drafts")
     args = parser.parse_args()
     rubric = load_rubric()
-    cache = VectorCache(Settings().data_dir / "bench-vectors.npz")
-    drafts = read_labelled(ROOT / "training" / "drafts.jsonl", rubric.ids)
-    if args.limit:
-        drafts = drafts[:: max(1, len(drafts) // (20 * args.limit))]
-    features = embed(cache.embedder, drafts, cache.texts, drop_customers=True)
+    cache, drafts, features = training_features(rubric, args.limit)
     options = {k: v for k, v in (("l2", args.l2), ("budget", args.budget), ("kind", args.features)) if v is not None}
     model = train_critic(
         drafts,

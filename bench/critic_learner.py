@@ -22,15 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bench.common import ROOT
 from bench.critic_cv import Candidate, auc, held_apart, truths
-from bench.critic_fit import VectorCache
-from coach import Settings
+from bench.critic_fit import training_features
 from coach.judging.folds import fold_of, out_of_fold
 from coach.judging.hidden_layer import WEIGHT, blend, out_of_fold_hidden
 from coach.judging.one_thread import one_blas_thread
 from coach.judging.thresholds import critic_figures, held_apart_flags, line_chooser
-from coach.judging.training import FEATURES, L2, PRECISION, Features, LabelledDraft, draft_matrix, embed, read_labelled
+from coach.judging.training import FEATURES, L2, PRECISION, Features, LabelledDraft, draft_matrix
 from coach.prompts import Rubric, load_rubric
 
 SMALL_L2 = 10.0  # the small second stage's l2 (1 and 100 were no better)
@@ -87,11 +85,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="a smoke run: ~20 N training drafts")
     args = parser.parse_args()
     rubric = load_rubric()
-    cache = VectorCache(Settings().data_dir / "bench-vectors.npz")
-    drafts = read_labelled(ROOT / "training" / "drafts.jsonl", rubric.ids)
-    if args.limit:
-        drafts = drafts[:: max(1, len(drafts) // (20 * args.limit))]
-    features = embed(cache.embedder, drafts, cache.texts, drop_customers=True)
+    _, drafts, features = training_features(rubric, args.limit)
     from bench.critic_learner import candidates as by_name  # pickled by module name for the one-thread child
 
     print_table(drafts, rubric, one_blas_thread(by_name, drafts, features, rubric))
