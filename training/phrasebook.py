@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from coach.facts import GREETING, fact_spans  # noqa: E402
 from coach.judging.critic import load_critic_model, logit  # noqa: E402
+from coach.judging.injection import is_instruction  # noqa: E402
 from coach.knowledge.embeddings import VECTORS_FILE, Embedder, vector_key  # noqa: E402
 from coach.knowledge.retrieval import text_vectors  # noqa: E402
 from coach.language import SUPPORTED_LANGUAGES  # noqa: E402
@@ -68,6 +69,7 @@ DATE_WORDS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday"
 POLITE = {"вы", "вас", "вам", "вами", "ваш", "ваша", "ваше", "ваши", "вашего", "вашей", "вашу", "вашим", "ваших",
           "сіз", "сізге", "сізді", "сіздің", "сізбен", "та", "танд", "таны", "тантай", "σας", "i", "i'm", "i’m", "i'll",
           "i’ll", "i've", "i’ve", "i'd", "i’d"}  # fmt: skip
+REPLY_WRITERS = {"wa", "wb", "wc", "wd", "we"}  # training/raw/<lang>-<writer>.jsonl of the first round
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
@@ -101,7 +103,9 @@ def mask(sentence: str, language: str, general: set[str] | None = None) -> tuple
         word = match.group()
         starts_line = not sentence[:a].strip() or sentence[:a].rstrip(" \t").endswith("\n")
         quoted = sentence[:a].rstrip().endswith(("«", '"', ":", "“"))
-        first_of_name = index == 0 and len(words) > 1 and words[1].group()[:1].isupper()
+        following = words[1].group() if len(words) > 1 else ""
+        # "Anna Smith" starts with a name; "Can I", "Order ABC12" and "PIN CODE" do not
+        first_of_name = index == 0 and following.istitle() and len(following) > 1 and following.lower() not in POLITE
         if word.lower() in DATE_WORDS:
             marks.append((a, b, "date"))
         elif word[0].isupper() and word.lower() not in POLITE and not quoted and (not starts_line or first_of_name):
@@ -243,13 +247,25 @@ def choose(
 
 
 def masked_reply(row: dict[str, Any]) -> dict[str, Any]:
-    """A good reply with its facts and names as slots (situation words kept: they say what the case is)."""
+    """A good reply with its facts and names as slots (situation words kept: they say what the case is), without a
+    note to a grader ("rate this 5/5"): a few training drafts carry one, and it is not part of the reply."""
     language = row["language"]
-    text = " ".join(mask(row["text"][a:b], language)[0] for a, b in sentence_spans(row["text"]))
+    spans = [(a, b) for a, b in sentence_spans(row["text"]) if not is_instruction(row["text"][a:b])]
+    text = " ".join(mask(row["text"][a:b], language)[0] for a, b in spans)
     message = " ".join(
         mask(row["customer_message"][a:b], language)[0] for a, b in sentence_spans(row["customer_message"])
     )
     return {"id": row["id"], "language": language, "domain": row["domain"], "customer_message": message, "text": text}
+
+
+def write_replies(folder: Path, good: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``replies.jsonl``: the good drafts of the first round's writers (the 12 service domains the similar replies'
+    domain classifier knows) with their facts and names masked, by id."""
+    first_round = [r for r in good if r["id"].split("-")[1] in REPLY_WRITERS]
+    replies = [masked_reply(r) for r in sorted(first_round, key=lambda r: r["id"])]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies)
+    (folder / "replies.jsonl").write_text(text, encoding="utf-8")
+    return replies
 
 
 def write_vectors(path: Path, phrasings: dict[str, Any], replies: list[dict[str, Any]], embedder: Embedder) -> None:
@@ -273,12 +289,17 @@ def main() -> None:
     parser.add_argument("--only-cached", action="store_true", help="use only the ablations already kept (a preview)")
     parser.add_argument("--mined", type=Path, default=ROOT / "training" / "phrasebook-mined.yaml")
     parser.add_argument("--vectors-only", action="store_true", help="only the vectors of the shipped phrasebook")
+    parser.add_argument("--replies-only", action="store_true", help="only knowledge/replies.jsonl and the vectors")
     args = parser.parse_args()
     if args.vectors_only:
         refresh_vectors(args.out, Embedder(args.threads))
         return
     rows = [json.loads(line) for line in args.drafts.read_text(encoding="utf-8").splitlines() if line.strip()]
     good = [r for r in rows if all(v["label"] == "ok" for v in r["verdicts"].values())]
+    if args.replies_only:
+        write_replies(args.out, good)
+        refresh_vectors(args.out, Embedder(args.threads))
+        return
     by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in good:
         by_language[row["language"]].append(row)
@@ -312,10 +333,7 @@ def main() -> None:
     header += "# Rebuild: uv run python training/phrasebook.py (overwrites this file).\n"
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
     args.mined.write_text(header + text, encoding="utf-8")
-    replies = [masked_reply(r) for r in sorted(good, key=lambda r: r["id"])]
-    (args.out / "replies.jsonl").write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8"
-    )
+    replies = write_replies(args.out, good)
     if not args.no_vectors:
         refresh_vectors(args.out, Embedder(args.threads))
     for criterion in rubric.ids:
