@@ -50,6 +50,8 @@ def test_a_name_is_masked_and_a_question_opener_or_a_code_label_is_not(writer: M
     assert writer.mask("Can I swap it?", "en")[0] == "Can I swap it?"
     assert writer.mask("Anna Smith here, my parcel is late.", "en")[0].startswith("[name]")
     assert writer.mask("Промокод SPRING не применяется.", "ru")[0].startswith("Промокод")
+    assert writer.mask("Hi Sarah, thanks for writing.", "en")[0] == "Hi [name], thanks for writing."
+    assert writer.mask("Dear Mr Hughes,", "en")[0].startswith("Dear ")
 
 
 def test_a_grader_note_is_dropped_from_a_masked_reply(writer: ModuleType) -> None:

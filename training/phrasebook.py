@@ -105,7 +105,13 @@ def mask(sentence: str, language: str, general: set[str] | None = None) -> tuple
         quoted = sentence[:a].rstrip().endswith(("«", '"', ":", "“"))
         following = words[1].group() if len(words) > 1 else ""
         # "Anna Smith" starts with a name; "Can I", "Order ABC12" and "PIN CODE" do not
-        first_of_name = index == 0 and following.istitle() and len(following) > 1 and following.lower() not in POLITE
+        first_of_name = (
+            index == 0
+            and following.istitle()
+            and len(following) > 1
+            and following.lower() not in POLITE
+            and not GREETING.match(word)  # "Hi Sarah" keeps its "Hi"
+        )
         if word.lower() in DATE_WORDS:
             marks.append((a, b, "date"))
         elif word[0].isupper() and word.lower() not in POLITE and not quoted and (not starts_line or first_of_name):
