@@ -18,6 +18,14 @@ and false issues per good draft with the issues' lines at precision 0.75 chosen 
 Latents are cached by text under the data dir (bench-sparse.npz, ``bench.sparse_cache``); the first run encodes
 the corpus (hours on a busy 2-core machine: ~1,900 drafts, as many messages, ~7,100 sentences).
 ``--limit N``: a smoke run (~20 N drafts).
+
+Measured (1,936 drafts; recall / false issues per good draft / mean AUC; not wired in, issue 21's bar was +0.02
+recall at no more false issues): linear models .545 / 0.05 / .916; + draft latents' stacked logits .550 / 0.06
+(binarised .544, df>=10 .548, l2 1 .546); + the message's .547 / 0.06; + the sentences' .555 / 0.06; + draft and
+message .556 / 0.06; + all three .561 / 0.06 / .917; 256 commonest draft latents as inputs .544 / 0.06. With the
+hidden layer: shipped .568 / 0.08, + draft and message latents .571 / 0.08 (time frame .41 -> .49 and apology
+.49 -> .53, but tone .58 -> .51 and listening .32 -> .28: the layer's own seed-to-seed spread is .556-.574).
+The latents add about what the lexical n-gram models already give, for a second model pass per text.
 """
 
 from __future__ import annotations
