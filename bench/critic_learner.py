@@ -64,20 +64,30 @@ def candidates(drafts: Sequence[LabelledDraft], features: Features, rubric: Rubr
 
 def print_table(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Sequence[Candidate]) -> None:
     """Per candidate: held-apart recall and false/good at the 0.75 line, mean AUC, per criterion recall/precision."""
-    truth = truths(drafts, rubric)
-    groups = np.asarray([fold_of(d.id, 5) for d in drafts])
-    good = np.asarray([d.good for d in drafts])
-    short = [cid.split("_")[0][:6] for cid in truth]
+    print_header(drafts, rubric)
+    for one in found:
+        print_row(drafts, rubric, one)
+
+
+def print_header(drafts: Sequence[LabelledDraft], rubric: Rubric) -> None:
+    """``print_table``'s heading."""
+    short = [cid.split("_")[0][:6] for cid in sorted(rubric.ids)]
     print(f"\ncritic learners (5-fold CV, {len(drafts)} drafts; issues' lines at precision {PRECISION}, chosen on the")
     print("other folds); per criterion: held-apart recall/precision")
     print(f"  {'candidate':52} {'recall':>6} {'f/good':>6} {'AUC':>6}  " + " ".join(f"{s:>9}" for s in short))
-    for one in found:
-        row = held_apart(drafts, rubric, one, PRECISION)
-        flags = held_apart_flags(one.oof, truth, good, groups, line_chooser(PRECISION, 0.0))
-        criteria = critic_figures(drafts, flags)["criteria"]
-        mean_auc = float(np.nanmean([auc(one.oof[c], t) for c, t in truth.items()]))
-        cells = " ".join(f"{criteria[c]['recall']:4.2f}/{criteria[c]['precision']:4.2f}" for c in truth)
-        print(f"  {one.name:52} {row['recall']:6.3f} {row['false_per_good']:6.2f} {mean_auc:6.3f}  {cells}")
+
+
+def print_row(drafts: Sequence[LabelledDraft], rubric: Rubric, one: Candidate) -> None:
+    """One candidate's line of ``print_table``."""
+    truth = truths(drafts, rubric)
+    groups = np.asarray([fold_of(d.id, 5) for d in drafts])
+    good = np.asarray([d.good for d in drafts])
+    row = held_apart(drafts, rubric, one, PRECISION)
+    flags = held_apart_flags(one.oof, truth, good, groups, line_chooser(PRECISION, 0.0))
+    criteria = critic_figures(drafts, flags)["criteria"]
+    mean_auc = float(np.nanmean([auc(one.oof[c], t) for c, t in truth.items()]))
+    cells = " ".join(f"{criteria[c]['recall']:4.2f}/{criteria[c]['precision']:4.2f}" for c in truth)
+    print(f"  {one.name:52} {row['recall']:6.3f} {row['false_per_good']:6.2f} {mean_auc:6.3f}  {cells}", flush=True)
 
 
 def main() -> None:
