@@ -29,6 +29,10 @@ refund reaching the card, the replacement shipping, the technician's visit) inst
 - ``wants_reschedule``: a booking or an appointment moved to another date or time;
 - ``asks_status``: where it is, when it will arrive or be ready, still waiting.
 
+And where the case stands (``SITUATIONS``, ``coach.judging.situation``: parcel, pending, already_happened,
+yes_no_question, draft_offers_solution, customer_clear), so that a time frame, a solution or a listening phrasing
+presupposes nothing the case lacks.
+
 And what the customer complains about (``COMPLAINTS``, ``coach.judging.complaints``: late, wrong_item,
 item_missing, damaged_or_faulty, charged_wrongly, staff_rude, service_down), so that an apology names what happened
 and a solution the concrete remedy. Cue words are matched by ``coach.judging.cues``.
@@ -43,10 +47,11 @@ import re
 
 from coach.judging.complaints import COMPLAINTS, detect_complaints
 from coach.judging.cues import Cues, has_cue, plain
+from coach.judging.situation import SITUATIONS, detect_situation
 
 CASE_CONDITIONS = ("urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked")
 REQUESTS = ("wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status")
-CONDITIONS = CASE_CONDITIONS + REQUESTS + COMPLAINTS
+CONDITIONS = CASE_CONDITIONS + REQUESTS + COMPLAINTS + SITUATIONS
 
 URGENT: Cues = {
     "en": ("today", "tonight", "this evening", "this afternoon", "right now", "right away", "immediately", "urgent",
@@ -314,4 +319,5 @@ def detect_conditions(draft: str, customer_message: str | None, language: str) -
         "cause_explained": cause or admitted,
         "draft_thanked": has_cue(THANKS, language, draft),
     } | {request: has_cue(cues, language, message) for request, cues in REQUEST_CUES.items()}
-    return frozenset(name for name, holds in held.items() if holds) | detect_complaints(message, language)
+    read = frozenset(name for name, holds in held.items() if holds) | detect_complaints(message, language)
+    return read | detect_situation(draft, message, language, read, REFUSES, REQUESTS)

@@ -17,7 +17,8 @@ issue's criterion in the draft's language, shown only when it fits this case:
   contacts). A date or a time is a promise only the agent can make, and a [what happened] is theirs to say: such
   slots stay slots. The phrasings' vectors are computed once per criterion and language;
 - conditions: a phrasing whose ``requires`` / ``avoid`` conditions (``coach.judging.conditions``: urgent,
-  draft_refuses, company_error, cause_explained, draft_thanked, and what the customer asks for: wants_refund, ...)
+  draft_refuses, company_error, cause_explained, draft_thanked, what the customer asks for: wants_refund, ..., and
+  where the case stands, ``coach.judging.situation``: parcel, pending, already_happened, yes_no_question, ...)
   do not hold for this case is never chosen, so an example admits no mistake that is not established, thanks
   "again" only after a thank-you, and names no time frame that clashes with a customer who needs it today;
 - specific beats generic: where phrasings whose ``requires`` hold for the case pass, the choice is among them (a

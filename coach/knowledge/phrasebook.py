@@ -38,6 +38,7 @@ Condition = Literal[
     "wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status",
     "late", "wrong_item", "item_missing", "damaged_or_faulty", "faulty", "charged_wrongly", "staff_rude",
     "service_down",
+    "parcel", "pending", "already_happened", "yes_no_question", "draft_offers_solution", "customer_clear",
 ]  # fmt: skip
 SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact", "detail", "action", "info"]
 Language = Literal["en", "ru", "el", "kk", "mn"]

@@ -1,0 +1,146 @@
+"""Where a case stands (parcel, pending, already_happened, yes_no_question, draft_offers_solution, customer_clear),
+read by code, and the shipped phrasebook's examples presupposing nothing the case lacks (the tuning-set ratings:
+"usually takes up to [N] working days" for a cake already delivered late, "where it is now" for a bank refund)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coach.judging.conditions import detect_conditions
+from coach.judging.examples import CaseVectors, ExamplePicker
+from coach.judging.situation import SITUATIONS
+from coach.models import Issue
+from tests.test_examples import WordEmbedder
+from tests.test_examples_requests import shipped_picker
+
+CRITERIA = ("expectations_timeframe", "solution_alternatives", "listening_clarifying", "apology_ownership",
+            "clear_positive_wording", "acknowledgement_empathy")  # fmt: skip
+# (language, draft, customer message, the situation conditions that hold)
+READ = [
+    ("en", "Hello.", "The cake was delivered three hours late and the party was ruined.",
+     {"parcel", "already_happened"}),
+    ("en", "Hello.", "My refund of $40 still hasn't reached my bank account. When will it?",
+     {"pending", "customer_clear"}),
+    ("en", "Hello.", "Can you tell me whether the TV comes with a wall mount?", {"yes_no_question"}),
+    ("en", "We can't refund it. I can offer you a replacement or a voucher.", "The kettle I bought is broken.",
+     {"already_happened", "draft_offers_solution"}),
+    ("en", "We cannot send a replacement.", "The kettle I bought is broken.", {"already_happened"}),
+    ("en", "Hello.", "The lamp arrived broken. Please send a replacement.", {"pending", "customer_clear"}),
+    ("ru", "Здравствуйте.", "Торт привезли в 19:00 вместо 15:00, праздник испорчен.", {"parcel", "already_happened"}),
+    ("ru", "Здравствуйте.", "Деньги за возврат до сих пор не пришли на карту.", {"pending", "customer_clear"}),
+    ("ru", "Здравствуйте.", "Можно ли оплатить заказ при получении?", {"yes_no_question"}),
+    ("ru", "Здравствуйте.", "Хочу, чтобы мне заменили блендер, он не включается.", {"pending", "customer_clear"}),
+    ("mn", "Сайн байна уу.", "89 000 төгрөг одоо болтол дансанд орж ирээгүй байна. Хэзээ орох вэ?",
+     {"pending", "customer_clear"}),
+    ("mn", "Сайн байна уу.", "Хуваан төлөх боломжтой юу?", {"yes_no_question"}),
+    ("kk", "Сәлеметсіз бе.", "Тапсырысты бөліп төлеуге бола ма?", {"yes_no_question"}),
+    ("el", "Γεια σας.", "Υπάρχει δυνατότητα πληρωμής σε δόσεις;", {"yes_no_question"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "draft", "message", "held"), READ)
+def test_where_the_case_stands_is_read_from_the_message_and_the_draft(
+    language: str, draft: str, message: str, held: set[str]
+) -> None:
+    assert detect_conditions(draft, message, language) & set(SITUATIONS) == held
+
+
+def chosen(picker: ExamplePicker, criterion: str, draft: str, message: str, language: str, liked: str) -> str:
+    """The example when the critic would most like the phrasing nearest to ``liked`` (an adversarial critic)."""
+    embedder = WordEmbedder()
+    target = embedder.queries([liked])[0]
+    vectors = embedder.queries([draft, message])
+    case = CaseVectors(vectors[0], embedder.queries([draft]), vectors[1])
+    issue = Issue(criterion=criterion, kind="missing", quote="", start=0, end=0, explanation="")
+
+    def margin(_: str, vector: np.ndarray, sentences: np.ndarray | None, customer: np.ndarray | None) -> float:
+        assert sentences is not None
+        return -1.0 - 3.0 * float(sentences[-1] @ target)
+
+    [shown] = picker.examples([issue], draft, message, language, case, [(0, len(draft))], margin=margin)
+    assert shown.example is not None
+    return shown.example
+
+
+def test_the_picker_never_picks_a_phrasing_whose_requires_fail() -> None:
+    """Whatever the critic likes, the phrasing chosen suits the case's conditions."""
+    picker = shipped_picker()
+    for language, draft, message, _ in READ:
+        held = detect_conditions(draft, message, language)
+        for criterion in CRITERIA:
+            phrasings, vectors = picker.vectors(criterion, language)
+            embedder = WordEmbedder()
+            case_vectors = embedder.queries([draft, message])
+            case = CaseVectors(case_vectors[0], embedder.queries([draft]), case_vectors[1])
+            issue = Issue(criterion=criterion, kind="missing", quote="", start=0, end=0, explanation="")
+            for liked in phrasings:  # the critic likes each phrasing in turn, a suited one or not
+                target = embedder.queries([liked.text])[0]
+
+                def margin(*args: object, target: np.ndarray = target) -> float:
+                    sentences = args[2]
+                    assert isinstance(sentences, np.ndarray)
+                    return -1.0 - 3.0 * float(sentences[-1] @ target)
+
+                result = picker.choose(issue, language, case, None, margin=margin, conditions=held)
+                assert result is not None
+                assert result[0].suits(held), f"{criterion}/{language}: {result[0].text} for {message}"
+
+
+@pytest.mark.parametrize(
+    ("language", "draft", "message", "days"),
+    [
+        ("en", "Hello.", "The cake was delivered three hours late and the party was ruined.", "working days"),
+        ("ru", "Здравствуйте.", "Торт привезли в 19:00 вместо 15:00, праздник испорчен.", "рабочих дней"),
+    ],
+)
+def test_a_time_frame_for_a_past_event_with_nothing_pending_names_no_wait(
+    language: str, draft: str, message: str, days: str
+) -> None:
+    picker = shipped_picker()
+    held = detect_conditions(draft, message, language)
+    assert "already_happened" in held and "pending" not in held
+    for liked in ("This usually takes up to ten working days", "update from me today where things stand"):
+        shown = chosen(picker, "expectations_timeframe", draft, message, language, liked)
+        assert days not in shown, shown
+        assert "[" in shown or "today" in shown or "сегодня" in shown, shown
+
+
+PARCEL_WORDS = {
+    "en": ("courier", "tracking", "parcel", "where it is", "reach you by", "with you by", "delivery"),
+    "ru": ("курьер", "посылк", "отслеж", "где это", "где именно", "доставк"),
+    "mn": ("илгээмж", "хүргэлт", "хаана", "хүрнэ"),
+}
+BANKING = [
+    ("en", "Hello.", "My refund of $40 still hasn't reached my bank account. When will it?"),
+    ("en", "Hello.", "My bank transfer has been pending for three days. Where is my money?"),
+    ("ru", "Здравствуйте.", "Деньги за возврат до сих пор не пришли на карту. Когда их ждать?"),
+    ("mn", "Сайн байна уу.", "89 000 төгрөг одоо болтол дансанд орж ирээгүй байна. Хэзээ орох вэ?"),
+]
+
+
+@pytest.mark.parametrize(("language", "draft", "message"), BANKING)
+def test_parcel_words_never_appear_in_an_example_for_a_banking_case(language: str, draft: str, message: str) -> None:
+    picker = shipped_picker()
+    assert "parcel" not in detect_conditions(draft, message, language)
+    for criterion in CRITERIA:
+        for liked in ("checking where it is now tracking courier", "it will reach you by date"):
+            shown = chosen(picker, criterion, draft, message, language, liked).lower()
+            assert not [w for w in PARCEL_WORDS[language] if w in shown], f"{criterion}: {shown}"
+
+
+def test_listening_restates_what_a_clear_customer_said_instead_of_asking_what_happened() -> None:
+    picker = shipped_picker()
+    message = "The lamp arrived broken. Please send a replacement."
+    shown = chosen(picker, "listening_clarifying", "Hello.", message, "en", "tell me more about what happened")
+    assert "damaged" in shown and "replaced" in shown and "is that right" in shown, shown
+    ru = "Пришли не те кроссовки — заказывала 38-й размер, а прислали 40-й. Замените, пожалуйста."
+    shown = chosen(picker, "listening_clarifying", "Здравствуйте.", ru, "ru", "расскажите подробнее что произошло")
+    assert shown.startswith("Правильно ли я понимаю, что вам пришло не то") and "замену" in shown, shown
+
+
+def test_a_yes_no_question_gets_no_two_options() -> None:
+    picker = shipped_picker()
+    message = "Can you tell me whether the TV I ordered comes with a wall mount?"
+    shown = chosen(picker, "solution_alternatives", "Hello.", message, "en", "I can offer you two options")
+    assert "two options" not in shown, shown
