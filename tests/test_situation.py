@@ -144,3 +144,24 @@ def test_a_yes_no_question_gets_no_two_options() -> None:
     message = "Can you tell me whether the TV I ordered comes with a wall mount?"
     shown = chosen(picker, "solution_alternatives", "Hello.", message, "en", "I can offer you two options")
     assert "two options" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("language", "liked"),
+    [
+        ("en", "just reply and tell me what would suit you best"),
+        ("ru", "просто ответьте и напишите, что вам удобнее"),
+        ("mn", "аль нь илүү тохиромжтойг хариу бичээд хэлээрэй"),
+    ],
+)
+def test_a_draft_that_offers_nothing_gets_no_question_about_which_option_suits(language: str, liked: str) -> None:
+    """Rated unusable four times in a blind rating (eval/ratings/examples-6*): options never offered."""
+    picker = shipped_picker()
+    draft, message = {
+        "en": ("Thank you for your message. We have received it.", "My headphones stopped working."),
+        "ru": ("Спасибо за сообщение. Мы его получили.", "Мои наушники перестали работать."),
+        "mn": ("Захидал илгээсэнд баярлалаа. Бид хүлээн авлаа.", "Миний чихэвч ажиллахаа больсон."),
+    }[language]
+    assert "draft_offers_solution" not in detect_conditions(draft, message, language)
+    shown = chosen(picker, "solution_alternatives", draft, message, language, liked)
+    assert liked not in shown, shown
