@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 
-from coach.judging.complaints import COMPLAINTS, detect_complaints
+from coach.judging.complaints import COMPLAINTS, detect_complaints, money_awaited
 from coach.judging.cues import Cues, has_cue, plain
 
 CASE_CONDITIONS = ("urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked")
@@ -315,3 +315,13 @@ def detect_conditions(draft: str, customer_message: str | None, language: str) -
         "draft_thanked": has_cue(THANKS, language, draft),
     } | {request: has_cue(cues, language, message) for request, cues in REQUEST_CUES.items()}
     return frozenset(name for name, holds in held.items() if holds) | detect_complaints(message, language)
+
+
+SITUATION_KINDS = frozenset(REQUESTS + COMPLAINTS)
+
+
+def situation_kinds(customer_message: str | None, language: str) -> frozenset[str]:
+    """What went wrong and what is asked, read from a customer's message alone: the similar replies' kinds (the
+    requests, the complaints, and ``money_awaited``)."""
+    kinds = detect_conditions("", customer_message, language) & SITUATION_KINDS
+    return kinds | {"money_awaited"} if money_awaited(customer_message, language) else kinds
