@@ -18,7 +18,8 @@ classifier (checking only). Training drafts' vectors are kept in the data dir (b
 Situation: ``eval/situations.jsonl`` labels, by reading each customer message, the situation kind (what went wrong
 or what is asked, one of a fixed vocabulary) of the 275 replies' messages and of 105 messages none of them is: the
 tuning set's 65 with a customer message and 40 training drafts of later writers (the labeller saw no ranking before
-labelling). For each of the 105, the top reply's kind = the message's (top-1) and the share of the top 2 that are
+labelling; ``more_replies``: 17 good replies of later writers, labelled when a probe of the larger pool ranked
+them). For each of the 105, the top reply's kind = the message's (top-1) and the share of the top 2 that are
 (what the Coach tab shows), as ``Coach.similar_replies`` ranks them (with the shipped domain classifier), and as
 it ranked before (the domain's replies first, message and draft weighing the same, no situation kinds).
 """
@@ -108,7 +109,7 @@ def situation_match(book: ReplyBook, cache: VectorCache, shipped: DomainModel, l
     labels = [json.loads(line) for line in (ROOT / "eval" / "situations.jsonl").read_text("utf-8").splitlines()]
     kind = {r["id"]: r["kind"] for r in labels}
     rows = {r["id"]: r for r in load_eval()[0]} | {r["id"]: r for r in training_rows(None)}
-    cases = [rows[r["id"]] for r in labels if r["set"] != "replies"][: limit * 5]
+    cases = [rows[r["id"]] for r in labels if r["set"] in ("queries", "training")][: limit * 5]
     vectors = cache.texts([t for r in cases for t in (r["text"], r["customer_message"])])
     replies, situations = book.replies(), book.vectors()
     found: dict[str, list[tuple[bool, float]]] = defaultdict(list)
