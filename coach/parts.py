@@ -11,6 +11,7 @@ from typing import Any
 
 from coach.cache import ResultCache
 from coach.errors import InputError
+from coach.judging.conditions import situation_kinds
 from coach.judging.critic import CriticModel
 from coach.judging.examples import ExamplePicker
 from coach.judging.pipeline import LearnedCritic
@@ -194,7 +195,7 @@ class Parts:
                 folders = [f for f in (self.settings.prompts_dir, shipped_prompts_dir()) if (f / MODEL_JSON).is_file()]
                 domains = DomainModel.load(folders[0]) if folders else None  # none: the closest replies vote
                 self._replies = ReplyBook(
-                    path, self.embedder, self.settings.data_dir, path.parent / VECTORS_FILE, domains
+                    path, self.embedder, self.settings.data_dir, path.parent / VECTORS_FILE, domains, situation_kinds
                 )
             return self._replies
 

@@ -220,6 +220,29 @@ NOT_A_COMPLAINT: Cues = {
 }  # fmt: skip
 
 
+# Money the customer awaits (a refund, a payout, a transfer, a benefit) that has not come: for the similar replies'
+# situation kinds only (``coach.judging.conditions.situation_kinds``), beside a MONEY cue.
+NOT_RECEIVED: Cues = {
+    "en": ("hasn't arrived", "has not arrived", "hasn't come through", "not received", "haven't received",
+           "haven't got", "still haven't", "still hasn't", "still not", "still no", "not been paid", "hasn't been paid",
+           "not yet", "no sign of"),
+    "ru": ("не пришл", "не пришел", "не пришёл", "не поступ", "не вернули", "так и не", "до сих пор не", "всё ещё не",
+           "все еще не", "не получил", "не выплат", "не зачисл"),
+    "el": ("δεν εχω παρει", "δεν εχω λαβει", "δεν το εχει λαβει", "δεν εχει λαβει", "δεν εχει ερθει", "δεν ηρθαν",
+           "δεν εχουν επιστραφει", "ακομα δεν", "ακομη δεν", "ακομα τιποτα", "ακομη τιποτα", "δεν το εχω παρει"),
+    "kk": ("түскен жоқ", "түспей", "түспеді", "келген жоқ", "келмеді", "қайтарылмады", "қайтармады", "әлі жоқ",
+           "алған жоқпын", "кешікті"),
+    "mn": ("орж ирээгүй", "ороогүй", "ирээгүй", "аваагүй", "олгоогүй", "буцаагаагүй", "хоцорсон", "орсонгүй"),
+}  # fmt: skip
+
+
+def money_awaited(customer_message: str | None, language: str) -> bool:
+    """Whether the customer says money due to them (a refund, a payout, a transfer) has not come."""
+    message = customer_message or ""
+    money = has_cue(MONEY, language, message) and not has_cue(DELIVERY, language, message)
+    return money and has_cue(NOT_RECEIVED, language, message)
+
+
 def detect_complaints(customer_message: str | None, language: str) -> frozenset[str]:
     """What the customer's message complains about (a subset of ``COMPLAINTS``); none for a hypothetical."""
     message = customer_message or ""

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 
-from coach.judging.complaints import COMPLAINTS, detect_complaints
+from coach.judging.complaints import COMPLAINTS, detect_complaints, money_awaited
 from coach.judging.cues import Cues, has_cue, plain
 from coach.judging.situation import SITUATIONS, detect_situation
 
@@ -321,3 +321,13 @@ def detect_conditions(draft: str, customer_message: str | None, language: str) -
     } | {request: has_cue(cues, language, message) for request, cues in REQUEST_CUES.items()}
     read = frozenset(name for name, holds in held.items() if holds) | detect_complaints(message, language)
     return read | detect_situation(draft, message, language, read, REFUSES, REQUESTS)
+
+
+SITUATION_KINDS = frozenset(REQUESTS + COMPLAINTS)
+
+
+def situation_kinds(customer_message: str | None, language: str) -> frozenset[str]:
+    """What went wrong and what is asked, read from a customer's message alone: the similar replies' kinds (the
+    requests, the complaints, and ``money_awaited``)."""
+    kinds = detect_conditions("", customer_message, language) & SITUATION_KINDS
+    return kinds | {"money_awaited"} if money_awaited(customer_message, language) else kinds

@@ -3,8 +3,16 @@
 ``knowledge/replies.jsonl`` holds the good training replies with their facts masked as [slots] (written by
 ``training/phrasebook.py``). A case's situation is its customer message and its reply together: each reply's
 situation vector is the normalised sum of both texts' e5 vectors, computed once and kept in the data folder
-(``replies-<sha>.npy``). The replies of the case's service domain in the draft's language come first, closest
-first; the domain is the learned classifier's (``coach.knowledge.domains``), else the vote of the closest replies.
+(``replies-<sha>.npy``). The replies in the draft's language are ranked by closeness to the case, the customer's
+message weighing ``MESSAGE_WEIGHT`` times the draft, plus a small bonus for the case's service domain (the learned
+classifier's, ``coach.knowledge.domains``, else the vote of the closest replies) and one for sharing the situation
+kinds (what went wrong, what is asked) that code reads from both customer messages (a reader given by the layer
+above: the cues are ``coach.judging``'s).
+
+Measured on ``eval/situations.jsonl`` (105 messages labelled with a situation kind, none a reply's; ``python -m
+bench.similar_replies``): with the domain's replies strictly first, the top reply's situation kind was the case's
+for 0.20 (there are only 2-8 replies per domain and language); e5 closeness alone did no better (0.19). With the
+message weighted, the domain a bonus and the kinds shared: 0.27, the domain still right for 0.82 (aimed >= 0.8).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +41,30 @@ BATCH = 16
 # The classifier (0.84 on 5-fold CV) replaced it; no score line below which the vote or the closest situation
 # would do better was found on that CV (falling back below a ridge score of 0 gave 0.62, of 0.2 0.53).
 DOMAIN_VOTERS = 5
+# Chosen on eval/situations.jsonl (top-1 situation kind / share of the top 2 of the same kind, 105 messages) and the
+# domain bar (top reply's domain, 200 training drafts, 5-fold; python -m bench.similar_replies): the domain's replies
+# strictly first 0.20/0.20 (domain 0.85); the message weighted 2x 0.21/0.20 (3x the same, the message alone 0.19);
+# kinds shared (Jaccard) x 0.1 with a domain bonus of 0.1 0.27/0.23 (domain 0.82), of 0.06 0.30/0.26 (domain 0.77),
+# of 0.03 0.31/0.27 (0.72), of none 0.35/0.27; kinds with the domain strictly first 0.25/0.21. Re-ranking the top 5
+# or 10 by message-to-message closeness did not help (0.22-0.30/0.21-0.29).
+MESSAGE_WEIGHT = 2.0
+DOMAIN_BONUS = 0.1
+KIND_WEIGHT = 0.1
+
+KindReader = Callable[[str, str], frozenset[str]]  # (customer message, language) -> its situation kinds
 
 
-def situation(first: Vectors, second: Vectors | None) -> Vectors:
-    """One case's situation vector: its message's and reply's vectors summed and normalised."""
+def shared(first: frozenset[str], second: frozenset[str]) -> float:
+    """How far two sets of situation kinds agree (Jaccard; 0 when either is empty)."""
+    return len(first & second) / len(first | second) if first and second else 0.0
+
+
+def situation(first: Vectors, second: Vectors | None, weight: float = 1.0) -> Vectors:
+    """One case's situation vector: its two texts' vectors (a message and a reply), the ``second`` times
+    ``weight``, summed and normalised."""
     total = np.asarray(first, dtype=np.float32).reshape(-1)
     if second is not None:
-        total = total + np.asarray(second, dtype=np.float32).reshape(-1)
+        total = total + weight * np.asarray(second, dtype=np.float32).reshape(-1)
     return np.asarray(total / max(float(np.linalg.norm(total)), 1e-9), dtype=np.float32)
 
 
@@ -53,14 +78,17 @@ class ReplyBook:
         cache_dir: Path,
         known: Path | None = None,
         domains: DomainModel | None = None,
+        kinds: KindReader | None = None,
     ) -> None:
         self.path = path
         self.domains = domains  # the service-domain classifier (None: the closest replies vote)
+        self.kinds = kinds  # reads a message's situation kinds (None: closeness and domain alone)
         self._embedder = embedder
         self._cache_dir = cache_dir
         self._known = known  # vectors computed when the replies were written (``knowledge/vectors.npz``)
         self._replies: list[SimilarReply] | None = None
         self._vectors: Vectors | None = None
+        self._kinds: list[frozenset[str]] | None = None
         self._vocabulary: dict[str, set[str]] | None = None
         self._lock = threading.Lock()
 
@@ -103,9 +131,12 @@ class ReplyBook:
         """The good replies closest to a draft and its customer's message, in the draft's language."""
         texts = [draft] if not customer else [draft, customer]
         vectors = text_vectors(self._embedder, texts)
-        case = situation(vectors[0], vectors[1] if customer else None)
+        case = situation(vectors[0], vectors[1] if customer else None)  # as the domain classifier was fitted
         domain = self.domains.predict(case_text(draft, customer), case) if self.domains is not None else None
-        return self.similar(detect_language(draft), case, k, domain=domain)
+        language = detect_language(draft)
+        kinds = self.kinds(customer, language) if self.kinds is not None and customer else frozenset()
+        weighted = situation(vectors[0], vectors[1] if customer else None, MESSAGE_WEIGHT)
+        return self.similar(language, weighted, k, domain=domain, kinds=kinds)
 
     def fits(self, sentence: str, draft: str, customer: str | None, source: str) -> bool:
         """Whether a sentence is closer to this case (draft + message) than to the reply its phrasing came from."""
@@ -122,6 +153,15 @@ class ReplyBook:
         ids = [r.id for r in self.replies()]
         return self.vectors()[ids.index(reply_id)] if reply_id in ids else None
 
+    def reply_kinds(self) -> list[frozenset[str]]:
+        """Each reply's situation kinds, read from its customer message (none without a reader)."""
+        replies = self.replies()
+        with self._lock:
+            if self._kinds is None:
+                read = self.kinds
+                self._kinds = [read(r.customer_message, r.language) if read else frozenset() for r in replies]
+            return self._kinds
+
     def vocabulary(self) -> dict[str, set[str]]:
         """Per language, the words general to complaints: used in 4+ service domains of the replies."""
         replies = self.replies()
@@ -132,12 +172,20 @@ class ReplyBook:
             return self._vocabulary
 
     def similar(
-        self, language: str, case: Vectors, k: int = 2, exclude: Collection[str] = (), domain: str | None = None
+        self,
+        language: str,
+        case: Vectors,
+        k: int = 2,
+        exclude: Collection[str] = (),
+        domain: str | None = None,
+        kinds: frozenset[str] = frozenset(),
     ) -> list[SimilarReply]:
         """The ``k`` replies in ``language`` closest to ``case`` (a ``situation`` vector), those of the case's
-        service ``domain`` first (when it has none in ``language``: the closest). Without a ``domain``, the one most
-        of the case's ``DOMAIN_VOTERS`` closest replies in any language share, weighted by closeness."""
+        service ``domain`` raised by ``DOMAIN_BONUS`` and those sharing its situation ``kinds`` by up to
+        ``KIND_WEIGHT``. Without a ``domain``, the one most of the case's ``DOMAIN_VOTERS`` closest replies in any
+        language share, weighted by closeness."""
         replies, vectors = self.replies(), self.vectors()
+        reply_kinds = self.reply_kinds() if kinds else []
         scores = vectors @ np.asarray(case, dtype=np.float32)
         order = [i for i in np.argsort(-scores) if replies[i].id not in exclude]
         if domain is None:
@@ -146,7 +194,11 @@ class ReplyBook:
                 votes[replies[i].domain] = votes.get(replies[i].domain, 0.0) + max(float(scores[i]), 0.0)
             domain = max(votes, key=votes.__getitem__) if votes else ""
         ranked = [i for i in order if replies[i].language == language]
-        ranked.sort(
-            key=lambda i: domain_name(replies[i].domain) != domain_name(domain)
-        )  # stable: closest first within each group
+        rank = {
+            i: float(scores[i])
+            + DOMAIN_BONUS * (domain_name(replies[i].domain) == domain_name(domain))
+            + (KIND_WEIGHT * shared(kinds, reply_kinds[i]) if kinds else 0.0)
+            for i in ranked
+        }
+        ranked.sort(key=lambda i: -rank[i])  # stable: the closest first at equal rank
         return [replies[i].model_copy(update={"score": round(float(scores[i]), 4)}) for i in ranked[:k]]

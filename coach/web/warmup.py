@@ -24,6 +24,7 @@ class Warmup:
         with contextlib.suppress(CoachError):  # the Knowledge tab then says what is wrong
             coach.links.suggestions()  # embeds the rubric's criteria once, before a trainer needs them
         with contextlib.suppress(CoachError):
-            coach.similar_replies("Thank you for your message.")  # embeds the good replies once (kept on disk)
+            # embeds the good replies once (kept on disk) and reads their messages' situation kinds
+            coach.similar_replies("Thank you for your message.", "My refund has not arrived.")
         with contextlib.suppress(CoachError):
             coach.prepare_answers()  # the passages' sentences in each language, for ask's first text (kept on disk)
