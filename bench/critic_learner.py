@@ -13,6 +13,8 @@ on the other folds (``train_critic``'s measured figures), the mean AUC, and per 
 - the linear models with a language one-hot added to their inputs;
 - the hidden layer alone (``coach.judging.hidden_layer``), and blended with the linear models (shipped).
 Training vectors are cached as bench/critic_fit.py caches them. ``--limit N``: a smoke run (~20 N drafts).
+``--learning-curve``: the linear draft models on 40, 60, 80 and 100 % of the drafts (a stable draw by id), each
+cross-validated on its own drafts: whether more labelled drafts of the same kind would raise the recall.
 """
 
 from __future__ import annotations
@@ -62,6 +64,44 @@ def candidates(drafts: Sequence[LabelledDraft], features: Features, rubric: Rubr
     return [Candidate(name, oof, 0.0) for name, oof in found]
 
 
+CURVE = (0.4, 0.6, 0.8, 1.0)  # shares of the training drafts
+
+
+def share_of(drafts: Sequence[LabelledDraft], share: float) -> list[LabelledDraft]:
+    """A stable share of the drafts, drawn apart from the folds (a salted hash of the id in ten buckets)."""
+    return [d for d in drafts if fold_of(f"share {d.id}", 10) < round(share * 10)]
+
+
+def features_of(drafts: Sequence[LabelledDraft], features: Features, part: Sequence[LabelledDraft]) -> Features:
+    """``features`` of the drafts in ``part`` only, their sentences re-indexed."""
+    ids = {d.id for d in part}
+    keep = [i for i, d in enumerate(drafts) if d.id in ids]
+    new_index = {old: new for new, old in enumerate(keep)}
+    rows = [j for j, i in enumerate(features.sentence_draft) if int(i) in new_index]
+    return Features(
+        drafts=features.drafts[keep],
+        sentences=features.sentences[rows],
+        sentence_draft=np.asarray([new_index[int(features.sentence_draft[j])] for j in rows]),
+        sentence_spans=[features.sentence_spans[j] for j in rows],
+        customers=features.customers[keep],
+        messages=tuple(features.messages[i] for i in keep) if features.messages else (),
+    )
+
+
+def learning_curve(drafts: Sequence[LabelledDraft], features: Features, rubric: Rubric) -> list[Candidate]:
+    """The linear draft models' out-of-fold probabilities on growing shares of the drafts (one per share)."""
+    found = []
+    for share in CURVE:
+        part = share_of(drafts, share)
+        groups = np.asarray([fold_of(d.id, 5) for d in part])
+        truth = truths(part, rubric)
+        own = features_of(drafts, features, part)
+        matrix = draft_matrix(part, own, sorted(rubric.ids), FEATURES, True, l2=L2, lexical=True, relation=True)
+        oof = {c: out_of_fold(matrix, t.astype(np.int64), groups, 5, L2) for c, t in truth.items()}
+        found.append(Candidate(f"linear, {share:.0%} of the drafts ({len(part)})", oof, 0.0))
+    return found
+
+
 def print_table(drafts: Sequence[LabelledDraft], rubric: Rubric, found: Sequence[Candidate]) -> None:
     """Per candidate: held-apart recall and false/good at the 0.75 line, mean AUC, per criterion recall/precision."""
     print_header(drafts, rubric)
@@ -93,9 +133,17 @@ def print_row(drafts: Sequence[LabelledDraft], rubric: Rubric, one: Candidate) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="a smoke run: ~20 N training drafts")
+    parser.add_argument("--learning-curve", action="store_true", help="linear models on 40-100 %% of the drafts")
     args = parser.parse_args()
     rubric = load_rubric()
     _, drafts, features = training_features(rubric, args.limit)
+    if args.learning_curve:
+        from bench.critic_learner import learning_curve as run  # pickled by module name for the one-thread child
+
+        print_header(drafts, rubric)
+        for share, found in zip(CURVE, one_blas_thread(run, drafts, features, rubric), strict=True):
+            print_row(share_of(drafts, share), rubric, found)
+        return
     from bench.critic_learner import candidates as by_name  # pickled by module name for the one-thread child
 
     print_table(drafts, rubric, one_blas_thread(by_name, drafts, features, rubric))
