@@ -41,7 +41,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from coach.judging.conditions import CONDITIONS, detect_conditions
+from coach.judging.conditions import READ_CONDITIONS, detect_conditions
 
 SAMPLE = Path(__file__).resolve().parent.parent / "eval" / "conditions.jsonl"
 
@@ -57,7 +57,7 @@ def tally(rows: list[dict[str, Any]]) -> tuple[dict[str, dict[str, int]], list[s
     wrong = []
     for row in rows:
         found = detect_conditions(row["draft"], row.get("customer_message"), row["language"])
-        for condition in row.get("labelled", CONDITIONS):
+        for condition in row.get("labelled", READ_CONDITIONS):
             truth, said = condition in row["conditions"], condition in found
             counts[condition][
                 {(True, True): "tp", (False, True): "fp", (True, False): "fn"}.get((truth, said), "tn")
@@ -86,7 +86,7 @@ def main() -> None:
         counts, wrong = tally(part)
         print(f"\n{split}: {len(part)} labelled cases ({SAMPLE.name})")
         print(f"  {'condition':16} {'positives':>9}  {'precision':14} {'recall':14}")
-        for condition in CONDITIONS:
+        for condition in READ_CONDITIONS:
             c = counts[condition]
             positives = c["tp"] + c["fn"]
             precision, recall = ratio(c["tp"], c["tp"] + c["fp"]), ratio(c["tp"], positives)

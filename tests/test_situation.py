@@ -165,3 +165,37 @@ def test_a_draft_that_offers_nothing_gets_no_question_about_which_option_suits(l
     assert "draft_offers_solution" not in detect_conditions(draft, message, language)
     shown = chosen(picker, "solution_alternatives", draft, message, language, liked)
     assert liked not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("language", "draft", "message", "reply_again", "date"),
+    [
+        ("en", "Hello. We will let you know soon.", "When will my photo album be printed?", "hear back", "[date]"),
+        ("el", "Γεια σας. Θα σας ενημερώσουμε σύντομα.", "Πότε θα τυπωθεί το άλμπουμ μου;", "απαντήσω", "[ημερομηνία]"),
+        ("ru", "Здравствуйте. Мы сообщим вам в ближайшее время.", "Когда напечатают мой альбом?", "отвечу", "[дата]"),
+    ],
+)
+def test_a_vague_time_the_draft_said_is_replaced_by_that_events_date_not_by_another_reply(
+    language: str, draft: str, message: str, reply_again: str, date: str
+) -> None:
+    """Seen in use: "we'll let you know soon" got "you'll hear back from me today with a full answer", which leaves
+    the customer without the date they asked for (a blind rater: "still gives no date for the album")."""
+    picker = shipped_picker()
+    embedder = WordEmbedder()
+    quote = draft.split(". ", 1)[1]
+    start = draft.index(quote)
+    vectors = embedder.queries([draft, message])
+    case = CaseVectors(vectors[0], embedder.queries([draft[: start - 1], quote]), vectors[1])
+    said = Issue(criterion="expectations_timeframe", kind="said", quote=quote, start=start, end=len(draft),
+                 explanation="")  # fmt: skip
+    liked = embedder.queries(["You'll hear back from me today with a full answer"])[0]
+
+    def margin(_: str, vector: np.ndarray, sentences: np.ndarray | None, customer: np.ndarray | None) -> float:
+        return -1.0 - 3.0 * float(np.asarray(vector) @ liked)  # an adversarial critic: it likes the reply promise
+
+    spans = [(0, start - 1), (start, len(draft))]
+    [shown] = picker.examples([said], draft, message, language, case, spans, margin=margin)
+    assert shown.example is not None and date in shown.example and reply_again not in shown.example, shown.example
+    missing = said.model_copy(update={"kind": "missing", "quote": "", "start": 0, "end": 0})
+    [added] = picker.examples([missing], draft, message, language, case, spans, margin=margin)
+    assert added.example != shown.example  # the said-only phrasing is not added where nothing was said

@@ -51,7 +51,9 @@ from coach.judging.situation import SITUATIONS, detect_situation
 
 CASE_CONDITIONS = ("urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked")
 REQUESTS = ("wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status")
-CONDITIONS = CASE_CONDITIONS + REQUESTS + COMPLAINTS + SITUATIONS
+READ_CONDITIONS = CASE_CONDITIONS + REQUESTS + COMPLAINTS + SITUATIONS  # what detect_conditions reads
+ISSUE_KINDS = ("said", "missing")  # not read from the case: the issue's own kind, added per issue by the picker
+CONDITIONS = READ_CONDITIONS + ISSUE_KINDS
 
 URGENT: Cues = {
     "en": ("today", "tonight", "this evening", "this afternoon", "right now", "right away", "immediately", "urgent",
@@ -304,7 +306,7 @@ def _urgent(language: str, message: str) -> bool:
 
 
 def detect_conditions(draft: str, customer_message: str | None, language: str) -> frozenset[str]:
-    """The conditions that hold for this case (a subset of ``CONDITIONS``)."""
+    """The conditions that hold for this case (a subset of ``READ_CONDITIONS``)."""
     message = customer_message or ""
     denied = has_cue(ERROR_DENIED, language, draft)  # "not our fault" also holds "our fault": denial wins
     admitted = has_cue(ERROR_ADMITTED, language, draft) and not denied

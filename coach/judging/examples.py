@@ -20,7 +20,9 @@ issue's criterion in the draft's language, shown only when it fits this case:
   draft_refuses, company_error, cause_explained, draft_thanked, what the customer asks for: wants_refund, ..., and
   where the case stands, ``coach.judging.situation``: parcel, pending, already_happened, yes_no_question, ...)
   do not hold for this case is never chosen, so an example admits no mistake that is not established, thanks
-  "again" only after a thank-you, and names no time frame that clashes with a customer who needs it today;
+  "again" only after a thank-you, and names no time frame that clashes with a customer who needs it today; the
+  issue's kind is a condition too (``said``, ``missing``): a vague time the draft said is replaced by the date of
+  that same event, not by a promise of another reply;
 - specific beats generic: where phrasings whose ``requires`` hold for the case pass, the choice is among them (a
   refund request gets "the refund of [amount] will reach your card by [date]", not "an update today"), the most
   specific first: one that names what the customer complains about or asks for (``coach.judging.complaints``:
@@ -310,7 +312,7 @@ class ExamplePicker:
                 case_text=case_text,
                 draft_chars=len(draft),
                 margin=margin,
-                conditions=conditions,
+                conditions=conditions | {issue.kind},
                 facts=facts,
             )
             if chosen is None:
@@ -340,7 +342,7 @@ class ExamplePicker:
         texts = []
         cell = book.phrasings_for(issue.criterion, language)
         for phrasing in sorted(cell, key=lambda p: (-specificity(p), not p.requires)):  # specific first, book's order
-            if not phrasing.suits(conditions):
+            if not phrasing.suits(conditions | {issue.kind}):
                 continue
             if phrasing.method != "curated" and situation_words(phrasing.text, general, case_text):
                 continue

@@ -32,13 +32,15 @@ STEM = 6  # characters of a word that stand for it (ru, kk, mn and el inflect he
 WORD = re.compile(r"[^\W\d_]{4,}")
 MIN_PHRASINGS = 5  # per criterion and language: fewer is a gap the coverage check reports
 
-# What a case may be, detected by code (``coach.judging.conditions``): a phrasing can require or avoid them.
+# What a case may be, detected by code (``coach.judging.conditions``), and the kind (``said``: the phrasing
+# replaces a quoted sentence; ``missing``: it is added): a phrasing can require or avoid them.
 Condition = Literal[
     "urgent", "draft_refuses", "company_error", "cause_explained", "draft_thanked",
     "wants_refund", "wants_replacement", "wants_repair", "wants_cancel", "wants_reschedule", "asks_status",
     "late", "wrong_item", "item_missing", "damaged_or_faulty", "faulty", "charged_wrongly", "staff_rude",
     "service_down",
     "parcel", "pending", "already_happened", "yes_no_question", "draft_offers_solution", "customer_clear",
+    "said", "missing",
 ]  # fmt: skip
 SlotKind = Literal["name", "order", "amount", "date", "time", "number", "contact", "detail", "action", "info"]
 Language = Literal["en", "ru", "el", "kk", "mn"]
