@@ -199,3 +199,20 @@ def test_a_vague_time_the_draft_said_is_replaced_by_that_events_date_not_by_anot
     missing = said.model_copy(update={"kind": "missing", "quote": "", "start": 0, "end": 0})
     [added] = picker.examples([missing], draft, message, language, case, spans, margin=margin)
     assert added.example != shown.example  # the said-only phrasing is not added where nothing was said
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "elsewhere"),
+    [
+        ("en", "My refund still hasn't reached my card. When will it arrive?", "anything else"),
+        ("ru", "Деньги за возврат до сих пор не пришли на карту. Когда их ждать?", "чем-то ещё"),
+    ],
+)
+def test_while_something_is_pending_the_thanks_asks_for_no_anything_else(
+    language: str, message: str, elsewhere: str
+) -> None:
+    """A blind rater (tuning set): "anything else" is tone-deaf while the problem itself is not yet handled."""
+    picker = shipped_picker()
+    assert "pending" in detect_conditions("Hello.", message, language)
+    shown = chosen(picker, "followup_thanks", "Hello.", message, language, f"if I can help with {elsewhere}")
+    assert elsewhere not in shown, shown
