@@ -325,11 +325,10 @@ def detect_conditions(draft: str, customer_message: str | None, language: str) -
     return read | detect_situation(draft, message, language, read, REFUSES, REQUESTS)
 
 
-SITUATION_KINDS = frozenset(REQUESTS + COMPLAINTS)
-
-
 def situation_kinds(customer_message: str | None, language: str) -> frozenset[str]:
     """What went wrong and what is asked, read from a customer's message alone: the similar replies' kinds (the
     requests, the complaints, and ``money_awaited``)."""
-    kinds = detect_conditions("", customer_message, language) & SITUATION_KINDS
+    message = customer_message or ""
+    requests = {request for request, cues in REQUEST_CUES.items() if has_cue(cues, language, message)}
+    kinds = frozenset(requests) | detect_complaints(message, language)
     return kinds | {"money_awaited"} if money_awaited(customer_message, language) else kinds
