@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from coach.judging.conditions import CASE_CONDITIONS, CONDITIONS, detect_conditions
+from coach.judging.conditions import CASE_CONDITIONS, CONDITIONS, ISSUE_KINDS, detect_conditions
 from coach.judging.examples import CaseVectors, ExamplePicker
 from coach.knowledge.phrasebook import load_phrasebook, parse_phrasebook
 from coach.models import Issue
@@ -118,11 +118,19 @@ def test_a_phrasing_that_admits_a_mistake_needs_one_stated() -> None:
 
 
 def test_the_shipped_phrasebook_has_a_safe_fallback_and_five_phrasings_in_any_case() -> None:
-    """Whatever holds, each cell keeps its condition-free first phrasing, and no cell falls below 4 choices."""
+    """Whatever holds, each cell keeps its condition-free first phrasing; no cell falls below 4 choices for a
+    missing part in a usual case, nor below 3 in place of a quoted sentence (a vague time said is replaced only by
+    that event's date: a narrow choice on purpose), a past event, or every condition of a case at once."""
     book = load_phrasebook(shipped_knowledge_dir())
+    usual = [set(), {"urgent"}, {"draft_refuses"}, {"pending"}]
+    narrower = [{"already_happened"}, {"pending", "draft_thanked"}, set(CONDITIONS) - set(ISSUE_KINDS)]
     for criterion, by_language in book.phrasings.items():
         for language, cell in by_language.items():
             assert not cell[0].requires and not cell[0].avoid, f"{criterion}/{language}"
             assert set().union(*(set(p.requires) | set(p.avoid) for p in cell)) <= set(CONDITIONS)
-            for held in [frozenset(), frozenset(CONDITIONS), frozenset({"urgent"}), frozenset({"draft_refuses"})]:
-                assert sum(p.suits(held) for p in cell) >= 4, f"{criterion}/{language} with {sorted(held)}"
+            for kind in ISSUE_KINDS:
+                floor = 4 if kind == "missing" else 3
+                cases = [(c | {kind}, floor) for c in usual] + [(c | {kind}, 3) for c in narrower]
+                for held, least in cases:
+                    suiting = sum(p.suits(held) for p in cell)
+                    assert suiting >= least, f"{criterion}/{language} with {sorted(held)}"
