@@ -40,7 +40,13 @@ explicit ask (status, remedy, an action on the case, also as a question) or some
 still failing (a remedy merely implied by a past complaint, and the draft's own promises, do not count);
 ``customer_clear`` needs an explicit request or a complaint about something still awaited; ``draft_offers_solution``
 counts a concrete action or options done or offered for the customer's need (not information, advice, "we'll look
-into it" or passing it to a third party); ``yes_no_question`` no rhetorical or either/or question.
+into it" or passing it to a third party); ``yes_no_question`` no rhetorical or either/or question. (``situation-check``
+mn-wm-002 was then given ``pending``: its ``customer_clear`` without ``pending`` is ruled out by the definitions.)
+Before the round-2 cues (precision / recall), ``situation-check-2``: parcel 0.67 / 0.50 (4 positive), pending
+0.60 / 0.21 (14), already_happened 0.60 / 0.33 (9), yes_no_question 1.00 / 0.83 (6), draft_offers_solution 0.80 /
+0.44 (18), customer_clear 0.67 / 0.18 (11); after them (cues revised on ``situation``, ``situation-check`` and
+``situation-tune-2`` only): 0.75 / 0.75, 0.83 / 0.71, 0.78 / 0.78, 1.00 / 0.83, 0.88 / 0.78, 0.88 / 0.64 (no longer
+blind: later cue changes must be judged on fresh rows).
 Prints, per split and condition, precision and recall of ``detect_conditions`` against the labels; ``--errors``
 lists the cases it gets wrong.
 """
