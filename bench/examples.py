@@ -2,6 +2,7 @@
 
 Usage:  python -m bench.examples [--limit N | --per-language N] [--heldout]
         python -m bench.examples --heldout --rating FILE --rating-only [--adapted FILE]
+        python -m bench.examples --limit N --examples-out FILE [--compare EARLIER]
 
 Per issue of each draft's critique: an example present; in the draft's language; not a copy of a draft
 sentence; no number or name the draft and the customer's message lack; and, with the example applied (put
@@ -14,6 +15,9 @@ overall, never worse on a criterion, the draft's facts kept, in its language, no
 With ``--rating``, 10 examples per language of bad drafts, one issue per draft, criteria in turn (n, language,
 draft, customer message, what the example is for in plain English, example; nothing else) for a blind rater;
 ``--rating-only --adapted FILE`` also writes the sentence the page shows after the LLM adapts each.
+``--examples-out FILE`` writes every issue's example (draft id, criterion, kind, example, fixed) as JSON lines;
+``--compare EARLIER`` prints the share of issues whose example differs from an earlier such file (e.g. before a
+change to the cues that choose phrasings).
 """
 
 from __future__ import annotations
@@ -50,7 +54,12 @@ def issue_checks(coach: Coach, row: dict[str, Any], critique: Any) -> list[dict[
     draft, customer = row["text"], row.get("customer_message")
     records = []
     for issue in critique.issues:
-        record: dict[str, Any] = {"criterion": issue.criterion, "kind": issue.kind, "present": bool(issue.example)}
+        record: dict[str, Any] = {
+            "id": row.get("id"),
+            "criterion": issue.criterion,
+            "kind": issue.kind,
+            "present": bool(issue.example),
+        }
         record["source"] = issue.example_source
         if issue.example:
             example = issue.example
@@ -109,6 +118,8 @@ def main() -> None:
     parser.add_argument("--rating-only", action="store_true", help="only critique the drafts and write --rating")
     parser.add_argument("--adapted", type=Path, default=None, help="with --rating-only: the LLM's sentences here")
     parser.add_argument("--adapt-budget-s", type=float, default=600.0, help="time for --adapted, seconds")
+    parser.add_argument("--examples-out", type=Path, default=None, help="write every issue's example here")
+    parser.add_argument("--compare", type=Path, default=None, help="an earlier --examples-out: share changed")
     parser.add_argument(
         "--rating-exclude", type=Path, action="append", default=[], help="a rating file whose issues to leave out"
     )
@@ -145,7 +156,28 @@ def main() -> None:
                 shown = adapted_sentences(coach, sample, args.adapt_budget_s)
                 write_rating(args.adapted, sample[: len(shown)], shown)
             return
-        run(scratch_settings, rows, args.rating, rated_before)
+        every = run(scratch_settings, rows, args.rating, rated_before)
+    if args.examples_out:
+        keys = ("id", "criterion", "kind", "example", "fixed")
+        lines = [json.dumps({k: r.get(k) for k in keys}, ensure_ascii=False) for r in every]
+        args.examples_out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    if args.compare:
+        compare(args.compare, every)
+
+
+def compare(earlier: Path, every: list[dict[str, Any]]) -> None:
+    """How many issues' examples differ from an earlier run's (issues matched by draft, criterion and kind)."""
+    before = {(r["id"], r["criterion"], r["kind"]): r for r in map(json.loads, open_lines(earlier))}
+    now = {(r["id"], r["criterion"], r["kind"]): r for r in every}
+    both = [key for key in now if key in before]
+    changed = [key for key in both if now[key].get("example") != before[key].get("example")]
+    fixed = [now[key].get("fixed") for key in changed]
+    fixed_before = [before[key].get("fixed") for key in changed]
+    print(
+        f"\nexamples changed since {earlier.name}: {len(changed)}/{len(both)} issues in both runs "
+        f"({len(now) - len(both)} new issues, {len(before) - len(both)} gone); among the changed, critic fixed "
+        f"{sum(map(bool, fixed_before))} before, {sum(map(bool, fixed))} now"
+    )
 
 
 class RememberingEmbedder(Embedder):
@@ -167,8 +199,9 @@ class RememberingEmbedder(Embedder):
 
 def run(
     settings: Settings, rows: list[dict[str, Any]], rating: Path | None, rated_before: set[tuple[str, str]]
-) -> None:
-    """Critique, check and rewrite every row, then print the figures (critique times: first sight of each draft)."""
+) -> list[dict[str, Any]]:
+    """Critique, check and rewrite every row, then print the figures (critique times: first sight of each draft);
+    the records of every issue."""
     coach = Coach(settings, embedder=RememberingEmbedder())
     coach.ensure_index()
     coach.critique("Warm-up draft: thank you for your message.")  # the models load outside the timings
@@ -193,6 +226,7 @@ def run(
         write_rating(
             rating, rating_sample([(r, i) for r, i in rated if (r["text"], PLAIN[i.criterion]) not in rated_before])
         )
+    return [r for rs in issues.values() for r in rs]
 
 
 def report(
