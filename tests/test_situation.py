@@ -268,3 +268,23 @@ def test_while_something_is_pending_the_thanks_asks_for_no_anything_else(
     assert "pending" in detect_conditions("Hello.", message, language)
     shown = chosen(picker, "followup_thanks", "Hello.", message, language, f"if I can help with {elsewhere}")
     assert elsewhere not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("language", "draft", "message", "which"),
+    [
+        ("en", "Thank you for your feedback.", "The new app menu is confusing and the font is too small.",
+         "which solution would suit you"),
+        ("mn", "Санал хүсэлт илгээсэнд баярлалаа.", "Шинэ цэс ойлгомжгүй, үсэг нь хэт жижиг байна.",
+         "Ямар шийдэл танд хамгийн тохиромжтой"),
+    ],
+)  # fmt: skip
+def test_listening_asks_no_customer_which_solution_suits_when_none_was_offered(
+    language: str, draft: str, message: str, which: str
+) -> None:
+    """Rated unusable twice on the tuning set (eval/ratings/tuning-3*, tuning-4*): a customer who gave feedback and
+    asked for nothing was asked which solution would suit them."""
+    picker = shipped_picker()
+    assert "draft_offers_solution" not in detect_conditions(draft, message, language)
+    shown = chosen(picker, "listening_clarifying", draft, message, language, which)
+    assert which not in shown, shown
