@@ -21,8 +21,8 @@ issue's criterion in the draft's language, shown only when it fits this case:
   where the case stands, ``coach.judging.situation``: parcel, pending, already_happened, yes_no_question, ...)
   do not hold for this case is never chosen, so an example admits no mistake that is not established, thanks
   "again" only after a thank-you, and names no time frame that clashes with a customer who needs it today; the
-  issue's kind is a condition too (``said``, ``missing``): a vague time the draft said is replaced by the date of
-  that same event, not by a promise of another reply;
+  issue's kind is a condition too (``said``, ``missing``): a phrasing that replaces said words ("this will be done
+  by [date]") is never added where nothing was said;
 - specific beats generic: where phrasings whose ``requires`` hold for the case pass, the choice is among them (a
   refund request gets "the refund of [amount] will reach your card by [date]", not "an update today"), the most
   specific first: one that names what the customer complains about or asks for (``coach.judging.complaints``:
